@@ -1,0 +1,273 @@
+"""The client core: auth, timeouts, retries, pagination and the one HTTP status -> exception mapping.
+
+Retry policy (runtype-api.md §0.1, §7.3):
+- GET, PUT and DELETE are retried on 429 (honouring Retry-After within a bounded total wait),
+  on 408/5xx and on timeouts or connection errors, a few attempts at most.
+- POST is never retried here. `create_record` retries only after a lookup by type and name
+  shows that the first attempt did not land (see `tools/records.py`); a flow run never is.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import re
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import httpx2
+import stamina
+
+from runtype_mcp import __version__
+from runtype_mcp.config import Settings
+from runtype_mcp.errors import (
+    APIError,
+    BadResponse,
+    ArgumentError,
+    ConfigError,
+    Detail,
+    RateLimited,
+    RequestInfo,
+    ServerError,
+    TransportFailure,
+    error_from_response,
+)
+from runtype_mcp.logs import get_logger
+
+log = get_logger("runtype_mcp.client")
+
+_RETRY_STATUSES = frozenset({408, 500, 502, 503, 504})
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+MISSING_KEY = (
+    "No Runtype API key is configured, so nothing was sent. Set RUNTYPE_API_KEY in this server's "
+    'environment (in the MCP client config: "env": {"RUNTYPE_API_KEY": "rt_live_..."}) and restart the '
+    "server, or start it with --sandbox (RUNTYPE_SANDBOX=1) to use offline demo data without an account."
+)
+
+
+@dataclass
+class CallStats:
+    """Per-tool-call counters read by the `tool.call` log line."""
+
+    requests: int = 0
+    attempts: int = 0
+    last_status: int | None = None
+
+
+call_stats: contextvars.ContextVar[CallStats | None] = contextvars.ContextVar("call_stats", default=None)
+
+
+def segment(value: str, arg: str) -> str:
+    """An id as one URL path segment; ids that cannot be valid are rejected before any request."""
+    problem = None
+    if not value or not value.strip():
+        problem = "must not be empty"
+    elif _CONTROL.search(value):
+        problem = "must not contain control characters"
+    elif "/" in value or "\\" in value:
+        problem = "must not contain slashes"
+    elif value in {".", ".."}:
+        problem = "is not a valid id"
+    elif len(value) > 512:
+        problem = "is too long to be an id (over 512 characters)"
+    if problem:
+        raise ArgumentError([Detail(arg, problem, f"pass the {arg} exactly as a list_ or get_ tool returned it")])
+    return quote(value, safe="")
+
+
+def _query(params: Mapping[str, Any] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in (params or {}).items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        elif isinstance(value, dict | list):
+            out[key] = json.dumps(value, separators=(",", ":"))
+        else:
+            out[key] = str(value)
+    return out
+
+
+def _scope(method: str, path: str) -> str | None:
+    if "/export-runtime" in path:
+        return "RUNTIME:EXPORT"
+    if path.startswith(("/dispatch", "/batch", "/executions")) or path.endswith("/run-on-record-type"):
+        return "FLOWS:EXECUTE"
+    if path.startswith("/records"):
+        return "RECORDS:READ" if method == "GET" else "RECORDS:WRITE"
+    if path.startswith(("/flows", "/flow-versions")):
+        return "FLOWS:READ" if method == "GET" else "FLOWS:WRITE"
+    return None
+
+
+@dataclass
+class Response:
+    status: int
+    body: Any  # parsed JSON, or None for an empty body (e.g. 204)
+    headers: httpx2.Headers
+
+
+class BaseClient:
+    """Transport concerns; the endpoint methods live in `records.py` and `flows.py` beside this module."""
+
+    def __init__(self, http: httpx2.AsyncClient, settings: Settings, *, backoff: float = 0.5) -> None:
+        self.http = http
+        self.settings = settings
+        self.backoff = backoff
+
+    @staticmethod
+    def build_http(settings: Settings, transport: httpx2.AsyncBaseTransport | None = None) -> httpx2.AsyncClient:
+        headers = {"User-Agent": f"runtype-mcp/{__version__}", "Accept": "application/json"}
+        if settings.api_key is not None:
+            headers["Authorization"] = f"Bearer {settings.api_key.get_secret_value()}"
+        return httpx2.AsyncClient(
+            base_url=settings.base_url + "/v1",
+            headers=headers,
+            timeout=httpx2.Timeout(settings.timeout),
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        files: Any = None,
+        data: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        resource: tuple[str, str] | None = None,
+        retry: bool | None = None,
+    ) -> Response:
+        """Send one logical request (retried per the policy above) and return the parsed body."""
+        if self.settings.api_key is None and not self.settings.sandbox:
+            raise ConfigError(MISSING_KEY)
+        info = RequestInfo(method=method, path=path, resource=resource, scope=_scope(method, path))
+        stats = call_stats.get()
+        if stats is not None:
+            stats.requests += 1
+        retryable = info.idempotent if retry is None else retry
+        if not retryable:
+            info.attempts = 1
+            return await self._send(info, params, json_body, files, data, headers, stats)
+        started = time.monotonic()
+        budget = self.settings.max_retry_wait
+
+        def should_retry(exc: Exception) -> bool | float:
+            if isinstance(exc, TransportFailure):
+                return True
+            if isinstance(exc, RateLimited):
+                if exc.retry_after is None:
+                    return True
+                left = budget - (time.monotonic() - started)
+                return exc.retry_after if exc.retry_after <= left else False
+            return isinstance(exc, ServerError | APIError) and getattr(exc, "status", 0) in _RETRY_STATUSES
+
+        attempt_no = 0
+        async for attempt in stamina.retry_context(
+            on=should_retry,
+            attempts=self.settings.retry_attempts,
+            timeout=budget,
+            wait_initial=self.backoff,
+            wait_max=max(self.backoff, 5.0 if self.backoff else 0.0),
+            wait_jitter=self.backoff,
+        ):
+            with attempt:
+                attempt_no += 1
+                info.attempts = attempt_no
+                return await self._send(info, params, json_body, files, data, headers, stats)
+        raise AssertionError("unreachable: stamina re-raises the last failure")  # pragma: no cover
+
+    async def _send(
+        self,
+        info: RequestInfo,
+        params: Mapping[str, Any] | None,
+        json_body: Any,
+        files: Any,
+        data: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None,
+        stats: CallStats | None,
+    ) -> Response:
+        if stats is not None:
+            stats.attempts += 1
+        started = time.perf_counter()
+        try:
+            resp = await self.http.request(
+                info.method,
+                info.path,
+                params=_query(params),
+                json=json_body,
+                files=files,
+                data=data,
+                headers=headers,
+            )
+            raw = await resp.aread()
+        except httpx2.TimeoutException as exc:
+            log.warning("runtype.request", method=info.method, path=info.path, outcome="timeout", attempt=info.attempts)
+            raise TransportFailure(info, type(exc).__name__, timeout=True) from None
+        except httpx2.TransportError as exc:
+            log.warning("runtype.request", method=info.method, path=info.path, outcome="error", attempt=info.attempts)
+            raise TransportFailure(info, f"{type(exc).__name__}: {exc}", timeout=False) from None
+        if stats is not None:
+            stats.last_status = resp.status_code
+        log.debug(
+            "runtype.request",
+            method=info.method,
+            path=info.path,
+            status=resp.status_code,
+            attempt=info.attempts,
+            duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            bytes=len(raw),
+        )
+        body = _parse(raw, resp.headers.get("content-type", ""))
+        if resp.status_code >= 400:
+            raise error_from_response(info, resp.status_code, body, resp.headers.get("retry-after"))
+        if resp.status_code >= 300:
+            raise error_from_response(info, resp.status_code, body, None)
+        return Response(resp.status_code, body, resp.headers)
+
+    async def paginate(
+        self, path: str, params: Mapping[str, Any], *, max_items: int
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Follow `nextCursor` until exhausted or `max_items` rows were yielded."""
+        cursor: str | None = None
+        seen = 0
+        while True:
+            page = await self.request("GET", path, params={**params, "cursor": cursor})
+            body = page.body if isinstance(page.body, dict) else {}
+            for item in body.get("data") or []:
+                if isinstance(item, dict):
+                    yield item
+                    seen += 1
+                    if seen >= max_items:
+                        return
+            pagination = body.get("pagination") or {}
+            cursor = pagination.get("nextCursor") if isinstance(pagination, dict) else None
+            if not cursor or not pagination.get("hasMore", True):
+                return
+
+
+def _parse(raw: bytes, content_type: str) -> Any:
+    if not raw.strip():
+        return None
+    text = raw.decode("utf-8", errors="replace")
+    if "json" in content_type or text.lstrip()[:1] in ("{", "["):
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+    return text
+
+
+def expect_object(resp: Response, info: str) -> dict[str, Any]:
+    """The body as a JSON object, or a BadResponse that says the call may have taken effect."""
+    if isinstance(resp.body, dict):
+        return resp.body
+    raise BadResponse(info, resp.status, type(resp.body).__name__ if resp.body is not None else "an empty body")

@@ -1,0 +1,37 @@
+"""Flows, runs and batch endpoints (runtype-api.md §3, §6): one method each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from runtype_mcp.client.core import BaseClient, expect_object, segment
+from runtype_mcp.models import BatchStatus, Flow, Page, RunOnTypeResponse
+
+
+class FlowsAPI(BaseClient):
+    async def list_flows(self, **params: Any) -> Page:
+        resp = await self.request("GET", "/flows", params=params)
+        return Page.model_validate(expect_object(resp, "list flows"))
+
+    async def get_flow(self, flow_id: str) -> Flow:
+        path = f"/flows/{segment(flow_id, 'flow_id')}"
+        resp = await self.request("GET", path, resource=("flow", flow_id))
+        return Flow.model_validate(expect_object(resp, "get flow"))
+
+    async def create_flow(self, body: dict[str, Any]) -> Flow:
+        resp = await self.request("POST", "/flows", json_body=body)
+        return Flow.model_validate(expect_object(resp, "create flow"))
+
+    async def run_on_record_type(self, flow_id: str, record_type: str) -> RunOnTypeResponse:
+        path = f"/flows/{segment(flow_id, 'flow_id')}/run-on-record-type"
+        # A run costs executions and may write records: never retried automatically.
+        resp = await self.request(
+            "POST", path, json_body={"recordType": record_type}, resource=("flow", flow_id), retry=False
+        )
+        body = expect_object(resp, "run flow on record type")
+        return RunOnTypeResponse.model_validate({**body, "http_status": resp.status})
+
+    async def batch_status(self, batch_id: str) -> BatchStatus:
+        path = f"/batch/status/{segment(batch_id, 'batch_id')}"
+        resp = await self.request("GET", path, resource=("batch", batch_id))
+        return BatchStatus.model_validate(expect_object(resp, "batch status"))

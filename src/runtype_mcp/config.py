@@ -1,0 +1,85 @@
+"""Settings: the only place that reads the environment.
+
+Flags from the CLI are passed as init arguments, which pydantic-settings ranks above
+environment variables, so a flag always overrides its `RUNTYPE_*` twin.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+TOOLSETS: tuple[str, ...] = ("records", "flows")
+DEFAULT_BASE_URL = "https://api.runtype.com"
+
+
+class Settings(BaseSettings):
+    """Typed configuration, read once at the edge and injected through the server's lifespan."""
+
+    model_config = SettingsConfigDict(env_prefix="RUNTYPE_", extra="ignore", frozen=True)
+
+    api_key: SecretStr | None = None
+    base_url: str = DEFAULT_BASE_URL
+    timeout: float = Field(default=30.0, gt=0, le=600)
+    read_only: bool = False
+    toolsets: Annotated[tuple[str, ...], NoDecode] = TOOLSETS
+    sandbox: bool = False
+    sandbox_db: str | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_format: Literal["json", "console"] | None = None
+    # Retry bounds (seconds). Tests shrink them; users rarely need to.
+    max_retry_wait: float = Field(default=20.0, ge=0, le=300)
+    retry_attempts: int = Field(default=3, ge=1, le=10)
+
+    @field_validator("api_key", mode="before")
+    @classmethod
+    def _blank_key_is_none(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(
+                f"RUNTYPE_BASE_URL must start with http:// or https:// (got {value!r}); "
+                f"the default is {DEFAULT_BASE_URL}"
+            )
+        if value.endswith("/v1"):
+            # The client adds /v1 itself; accept the common mistake instead of calling /v1/v1.
+            value = value[: -len("/v1")]
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("toolsets", mode="before")
+    @classmethod
+    def _split_toolsets(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip().lower() for part in value.split(",") if part.strip()]
+        if isinstance(value, list | tuple):
+            names = tuple(dict.fromkeys(value))
+            if not names or names == ("all",):
+                return TOOLSETS
+            unknown = [name for name in names if name not in TOOLSETS]
+            if unknown:
+                raise ValueError(
+                    f"unknown toolset(s) {', '.join(unknown)}; choose from {', '.join(TOOLSETS)} (comma-separated)"
+                )
+            return names
+        return value
+
+    @property
+    def key_configured(self) -> bool:
+        return self.api_key is not None
+
+    def secrets(self) -> list[str]:
+        """Values that must never appear in logs or output."""
+        return [self.api_key.get_secret_value()] if self.api_key else []

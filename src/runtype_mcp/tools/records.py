@@ -1,0 +1,212 @@
+"""Records toolset (runtype-api.md §2)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from mcp.types import CallToolResult
+from pydantic import BaseModel, ConfigDict, Field
+
+from runtype_mcp.errors import ArgumentError, Conflict, Detail, RuntypeMCPError, ServerError, TransportFailure
+from runtype_mcp.errors import BadResponse as _BadResponse
+from runtype_mcp.models import Record
+from runtype_mcp.models.outputs import RecordList, RecordOut, RecordWrite
+from runtype_mcp.tools.params import Cursor, Limit, Metadata, RecordId, RecordName, RecordType
+from runtype_mcp.tools.registry import Ctx, Toolset, client_of, result
+from runtype_mcp.tools.shaping import record_out, record_row, write_warnings
+
+records = Toolset("records")
+
+
+class Message(BaseModel):
+    """One conversation message attached to a record."""
+
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["user", "assistant"]
+    content: str | list[dict[str, Any]] = Field(description="Text, or a list of content parts.")
+
+
+Messages = Annotated[
+    list[Message] | None,
+    Field(max_length=500, description="Conversation messages to store on the record; omit to leave them as they are."),
+]
+OwnerId = Annotated[str | None, Field(max_length=255, description="Owner key for the record (optional).")]
+
+
+@records.tool(title="List records", kind="read")
+async def list_records(
+    ctx: Ctx,
+    type: RecordType | None = None,
+    name: Annotated[str | None, Field(max_length=500, description="Exact record name to match.")] = None,
+    search: Annotated[str | None, Field(max_length=500, description="Free-text search over records.")] = None,
+    owner_id: OwnerId = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> Annotated[CallToolResult, RecordList]:
+    """List records, newest first, as compact rows (strings over 100 chars are cut to a preview).
+
+    Use it to find record ids and see a type's data; pass `next_cursor` back as `cursor` for the
+    next page. For the full, uncut record use get_record. Never write compact values back.
+    """
+    page = await client_of(ctx).list_records(
+        type=type, name=name, search=search, ownerId=owner_id, limit=limit, cursor=cursor, view="compact"
+    )
+    rows = [record_row(row) for row in page.data if row.get("id")]
+    return result(RecordList(records=rows, count=len(rows), has_more=page.has_more, next_cursor=page.next_cursor))
+
+
+@records.tool(title="Get record", kind="read")
+async def get_record(ctx: Ctx, record_id: RecordId) -> Annotated[CallToolResult, RecordOut]:
+    """Get one record in full (metadata uncut, messages included).
+
+    record_id comes from list_records, create_record or a flow run's results.
+    """
+    record = await client_of(ctx).get_record(record_id)
+    return result(record_out(record, with_messages=True))
+
+
+@records.tool(title="Create record", kind="create")
+async def create_record(
+    ctx: Ctx,
+    name: RecordName,
+    type: RecordType,
+    metadata: Metadata | None = None,
+    messages: Messages = None,
+    owner_id: OwnerId = None,
+) -> Annotated[CallToolResult, RecordWrite]:
+    """Create a record of a type. The (type, name) pair must be new; if it exists, the error gives the
+    existing record_id to use with update_record instead.
+
+    Safe against duplicates: if Runtype fails mid-request, the server checks by type and name before
+    any retry, so one call never creates two records.
+    """
+    body: dict[str, Any] = {"name": name, "type": type, "metadata": metadata or {}}
+    if messages is not None:
+        body["messages"] = [m.model_dump() for m in messages]
+    if owner_id is not None:
+        body["ownerId"] = owner_id
+    client = client_of(ctx)
+    note = None
+    try:
+        record = await client.create_record(body)
+    except Conflict as exc:
+        await _attach_existing(exc, type, name, ctx)
+        raise
+    except (ServerError, TransportFailure, _BadResponse) as first:
+        record, note = await _recover_create(ctx, body, first)
+    return result(RecordWrite(record=record_out(record), warnings=write_warnings(record), note=note))
+
+
+async def _attach_existing(exc: Conflict, record_type: str, name: str, ctx: Ctx) -> None:
+    exc.record_type, exc.record_name = record_type, name
+    try:
+        existing = await client_of(ctx).find_record(record_type, name)
+    except RuntypeMCPError:
+        return
+    if existing is not None:
+        exc.existing_id = existing.id
+
+
+async def _recover_create(ctx: Ctx, body: dict[str, Any], first: RuntypeMCPError) -> tuple[Record, str]:
+    """The create failed in a way that may or may not have landed: look before any retry."""
+    client = client_of(ctx)
+    try:
+        existing = await client.find_record(body["type"], body["name"])
+    except RuntypeMCPError:
+        raise first from None
+    if existing is not None:
+        return existing, "Runtype reported an error, but a lookup shows the record was created once; not sent again."
+    try:
+        record = await client.create_record(body)
+    except Conflict:
+        # The first attempt landed after our lookup: report it rather than a conflict.
+        existing = await client.find_record(body["type"], body["name"])
+        if existing is None:
+            raise
+        return existing, "Created once (the first attempt landed late); not duplicated."
+    except (ServerError, TransportFailure, _BadResponse) as second:
+        if isinstance(second, ServerError | TransportFailure):
+            try:
+                second.checked_absent = await client.find_record(body["type"], body["name"]) is None
+            except RuntypeMCPError:
+                second.checked_absent = False
+        raise second from None
+    return record, "The first attempt failed and a lookup showed no record, so it was sent once more and succeeded."
+
+
+@records.tool(title="Update record", kind="update")
+async def update_record(
+    ctx: Ctx,
+    record_id: RecordId,
+    name: RecordName | None = None,
+    type: RecordType | None = None,
+    metadata: Annotated[
+        dict[str, Any] | None,
+        Field(description="Metadata fields to write. How they combine with existing fields: see metadata_mode."),
+    ] = None,
+    metadata_mode: Annotated[
+        Literal["merge", "replace"],
+        Field(
+            description="merge (default): the given keys are set, every other existing key is kept "
+            "(read-then-write; not atomic). replace: metadata becomes exactly the object given; keys not sent are deleted."
+        ),
+    ] = "merge",
+    remove_metadata_keys: Annotated[
+        list[str] | None, Field(max_length=500, description="Metadata keys to delete (merge mode only).")
+    ] = None,
+    messages: Messages = None,
+    owner_id: OwnerId = None,
+) -> Annotated[CallToolResult, RecordWrite]:
+    """Change a record's name, type, metadata, messages or owner. Fields you omit stay as they are.
+
+    record_id comes from list_records or get_record. Send at least one field to change.
+    """
+    if all(v is None for v in (name, type, metadata, remove_metadata_keys, messages, owner_id)):
+        raise ArgumentError(
+            [
+                Detail(
+                    "(arguments)",
+                    "nothing to change",
+                    "pass at least one of name, type, metadata, remove_metadata_keys, messages, owner_id",
+                )
+            ]
+        )
+    if remove_metadata_keys and metadata_mode == "replace":
+        raise ArgumentError(
+            [
+                Detail(
+                    "remove_metadata_keys",
+                    "only works with metadata_mode='merge'",
+                    "in replace mode just leave those keys out of metadata",
+                )
+            ]
+        )
+    client = client_of(ctx)
+    body: dict[str, Any] = {}
+    if name is not None:
+        body["name"] = name
+    if type is not None:
+        body["type"] = type
+    if messages is not None:
+        body["messages"] = [m.model_dump() for m in messages]
+    if owner_id is not None:
+        body["ownerId"] = owner_id
+    note = None
+    if metadata is not None or remove_metadata_keys:
+        if metadata_mode == "replace":
+            body["metadata"] = metadata or {}
+        else:
+            current = await client.get_record(record_id)
+            merged = {**current.metadata, **(metadata or {})}
+            missing = [k for k in remove_metadata_keys or [] if k not in merged]
+            for key in remove_metadata_keys or []:
+                merged.pop(key, None)
+            body["metadata"] = merged
+            kept = len(set(current.metadata) - set(metadata or {}) - set(remove_metadata_keys or []))
+            note = f"merged: {len(metadata or {})} key(s) set, {kept} kept"
+            if remove_metadata_keys:
+                note += f", {len(remove_metadata_keys) - len(missing)} removed"
+            if missing:
+                note += f" (not present, nothing to remove: {', '.join(missing[:10])})"
+    record = await client.update_record(record_id, body)
+    return result(RecordWrite(record=record_out(record), warnings=write_warnings(record), note=note))

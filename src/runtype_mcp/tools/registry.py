@@ -1,0 +1,86 @@
+"""How a tool is declared: one decorated `async def` per tool, registered automatically.
+
+A toolset module creates `records = Toolset("records")` and decorates each tool with
+`@records.tool(kind=...)`. The kind fixes all four annotations on purpose (the spec's
+default for destructiveHint is *true*, so nothing is left to defaults), and read-only
+mode is derived from those annotations rather than from a second list.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import BaseModel
+
+from runtype_mcp.client import RuntypeClient
+
+Kind = Literal["read", "create", "update", "delete", "run"]
+F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
+Ctx = Context[Any, Any]
+
+# (readOnly, destructive, idempotent) per kind. openWorld is per tool: True only where the
+# call reaches beyond the Runtype account (flow runs may call models and fetch URLs).
+_HINTS: dict[Kind, tuple[bool, bool, bool]] = {
+    "read": (True, False, True),
+    "create": (False, False, False),
+    "update": (False, True, True),
+    "delete": (False, True, True),
+    "run": (False, True, False),
+}
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    fn: Callable[..., Awaitable[Any]]
+    name: str
+    toolset: str
+    annotations: ToolAnnotations
+
+    @property
+    def read_only(self) -> bool:
+        return bool(self.annotations.read_only_hint)
+
+
+@dataclass
+class Toolset:
+    name: str
+    specs: list[ToolSpec] = field(default_factory=list)
+
+    def tool(
+        self, *, title: str, kind: Kind, open_world: bool = False, idempotent: bool | None = None
+    ) -> Callable[[F], F]:
+        read_only, destructive, default_idempotent = _HINTS[kind]
+        annotations = ToolAnnotations(
+            title=title,
+            read_only_hint=read_only,
+            destructive_hint=destructive,
+            idempotent_hint=default_idempotent if idempotent is None else idempotent,
+            open_world_hint=open_world,
+        )
+
+        def decorator(fn: F) -> F:
+            self.specs.append(ToolSpec(fn=fn, name=fn.__name__, toolset=self.name, annotations=annotations))
+            return fn
+
+        return decorator
+
+
+def client_of(ctx: Ctx) -> RuntypeClient:
+    """The lifespan-owned client (see `server.AppState`)."""
+    client: RuntypeClient = ctx.request_context.lifespan_context.client
+    return client
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def result(model: BaseModel) -> CallToolResult:
+    """Compact JSON for the model to read, the same object as structured content for the app."""
+    data = model.model_dump(mode="json", by_alias=True, exclude_none=True)
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from mcp import Client
+
+from runtype_mcp.config import Settings
+from runtype_mcp.logs import configure_logging
+from runtype_mcp.server import build_server
+from tests.fakes import API_KEY, FakeRuntype
+
+MODES = ["auto", "legacy"]
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def fake() -> FakeRuntype:
+    return FakeRuntype()
+
+
+@pytest.fixture
+def log_stream() -> Iterator[io.StringIO]:
+    """Everything the server logged during the test, as JSON lines."""
+    stream = io.StringIO()
+    configure_logging("DEBUG", "json", [API_KEY], stream=stream)
+    yield stream
+    configure_logging("WARNING", "json", [API_KEY], stream=io.StringIO())
+
+
+def make_settings(**kw: Any) -> Settings:
+    base: dict[str, Any] = {
+        "api_key": API_KEY,
+        "base_url": "https://api.runtype.test",
+        "max_retry_wait": 2.0,
+        "retry_attempts": 3,
+    }
+    base.update(kw)
+    return Settings(**base)
+
+
+@asynccontextmanager
+async def connect(fake: FakeRuntype, mode: str = "auto", **settings: Any) -> AsyncIterator[Client]:
+    server = build_server(make_settings(**settings), transport=fake.transport())
+    async with Client(server, mode=mode) as client:  # type: ignore[arg-type]
+        yield client
+
+
+def text(result: Any) -> str:
+    return "\n".join(c.text for c in result.content if getattr(c, "type", "") == "text")
+
+
+def data(result: Any) -> Any:
+    assert not result.is_error, text(result)
+    assert result.structured_content is not None
+    assert json.loads(text(result)) == result.structured_content
+    return result.structured_content
