@@ -162,7 +162,12 @@ class FakeRuntype:
             return _json(404, {"error": "Record not found"})
         body = json.loads(request.content)
         rec = self.records[rid]
-        for key, api in (("name", "name"), ("type", "type"), ("metadata", "metadata"), ("messages", "messages")):
+        for key, api in (
+            ("name", "name"),
+            ("type", "type"),
+            ("metadata", "metadata"),
+            ("messages", "messages"),
+        ):
             if key in body:
                 rec[api] = body[key]
         if "ownerId" in body:
@@ -202,7 +207,8 @@ class FakeRuntype:
         if len(targets) > 10:
             return _json(202, {"success": True, "batchId": "batch_1", "recordCount": len(targets)})
         results = [
-            {"recordId": r["id"], "recordName": r["name"], "success": True, "executionTime": 0.1} for r in targets
+            {"recordId": r["id"], "recordName": r["name"], "success": True, "executionTime": 0.1}
+            for r in targets
         ]
         return _json(
             200,

@@ -15,11 +15,15 @@ ROOT = Path(__file__).parent / "snapshots"
 
 def assert_snapshot(name: str, value: Any) -> None:
     path = ROOT / name
-    rendered = value if isinstance(value, str) else json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+    rendered = (
+        value if isinstance(value, str) else json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+    )
     rendered = rendered.rstrip("\n") + "\n"
     if os.environ.get("UPDATE_SNAPSHOTS") == "1":
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(rendered, encoding="utf-8")
         return
     assert path.exists(), f"snapshot {name} is missing: run UPDATE_SNAPSHOTS=1 pytest and review the new file"
-    assert path.read_text(encoding="utf-8") == rendered, f"snapshot {name} changed (UPDATE_SNAPSHOTS=1 to accept)"
+    assert path.read_text(encoding="utf-8") == rendered, (
+        f"snapshot {name} changed (UPDATE_SNAPSHOTS=1 to accept)"
+    )

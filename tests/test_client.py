@@ -62,7 +62,7 @@ async def test_impossible_ids_are_rejected_before_any_request(fake: FakeRuntype,
 
 async def test_missing_key_sends_nothing_and_says_how_to_set_it(fake: FakeRuntype) -> None:
     client = make_client(fake, api_key=None)
-    with pytest.raises(ConfigError, match="RUNTYPE_API_KEY.*--sandbox"):
+    with pytest.raises(ConfigError, match=r"RUNTYPE_API_KEY.*--sandbox"):
         await client.list_records()
     assert fake.requests == []
 
@@ -90,7 +90,13 @@ async def test_429_with_short_retry_after_is_retried(fake: FakeRuntype) -> None:
 
 
 async def test_429_with_retry_after_beyond_the_budget_is_not_waited_for(fake: FakeRuntype) -> None:
-    fake.fail("GET", "/records", 429, headers={"Retry-After": "3600"}, body={"error": "slow", "code": "SLOW_MODE_HOURLY_LIMIT_EXCEEDED"})
+    fake.fail(
+        "GET",
+        "/records",
+        429,
+        headers={"Retry-After": "3600"},
+        body={"error": "slow", "code": "SLOW_MODE_HOURLY_LIMIT_EXCEEDED"},
+    )
     with pytest.raises(RateLimited) as info:
         await make_client(fake).list_records()
     assert info.value.retry_after == 3600
@@ -131,7 +137,9 @@ async def test_timeouts_become_transport_failures(fake: FakeRuntype) -> None:
     ("status", "exc"),
     [(400, BadRequest), (401, AuthError), (403, AuthError), (404, NotFound), (409, Conflict)],
 )
-async def test_status_codes_map_to_one_exception_each(fake: FakeRuntype, status: int, exc: type[Exception]) -> None:
+async def test_status_codes_map_to_one_exception_each(
+    fake: FakeRuntype, status: int, exc: type[Exception]
+) -> None:
     fake.fail("GET", "/records", status)
     with pytest.raises(exc):
         await make_client(fake).list_records()

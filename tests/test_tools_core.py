@@ -47,7 +47,9 @@ async def test_create_record_conflict_points_to_existing_id(fake: FakeRuntype, m
 
 async def test_create_record_surfaces_renamed_keys(fake: FakeRuntype, mode: str) -> None:
     async with connect(fake, mode) as client:
-        res = await client.call_tool("create_record", {"name": "p", "type": "person", "metadata": {"First Name": "A"}})
+        res = await client.call_tool(
+            "create_record", {"name": "p", "type": "person", "metadata": {"First Name": "A"}}
+        )
     assert any("renamed by Runtype to 'first_name'" in w for w in data(res)["warnings"])
 
 
@@ -61,7 +63,9 @@ async def test_create_record_that_landed_despite_500_is_not_sent_twice(fake: Fak
     assert sum(r["name"] == "Acme" for r in fake.records.values()) == 1
 
 
-async def test_create_record_that_did_not_land_is_retried_once_after_a_lookup(fake: FakeRuntype, mode: str) -> None:
+async def test_create_record_that_did_not_land_is_retried_once_after_a_lookup(
+    fake: FakeRuntype, mode: str
+) -> None:
     fake.fail("POST", "/records", 503)
     async with connect(fake, mode) as client:
         res = await client.call_tool("create_record", {"name": "Acme", "type": "customer"})
@@ -123,7 +127,11 @@ async def test_list_records_is_compact_and_pages_with_cursor(fake: FakeRuntype, 
     fake.add_record("other", "o")
     async with connect(fake, mode) as client:
         first = data(await client.call_tool("list_records", {"type": "customer", "limit": 3}))
-        second = data(await client.call_tool("list_records", {"type": "customer", "limit": 3, "cursor": first["next_cursor"]}))
+        second = data(
+            await client.call_tool(
+                "list_records", {"type": "customer", "limit": 3, "cursor": first["next_cursor"]}
+            )
+        )
     assert [r["name"] for r in first["records"]] == ["c0", "c1", "c2"]
     assert first["has_more"] is True
     assert [r["name"] for r in second["records"]] == ["c3", "c4"]
@@ -134,7 +142,11 @@ async def test_list_records_is_compact_and_pages_with_cursor(fake: FakeRuntype, 
 
 async def test_create_flow_fills_order_and_returns_steps(fake: FakeRuntype, mode: str) -> None:
     steps = [
-        {"name": "Summarize", "type": "prompt", "config": {"model": "m", "userPrompt": "Hi {{_record.name}}", "outputVariable": "s"}},
+        {
+            "name": "Summarize",
+            "type": "prompt",
+            "config": {"model": "m", "userPrompt": "Hi {{_record.name}}", "outputVariable": "s"},
+        },
         {"name": "Save", "type": "update-record", "config": {"updates": {"summary": "{{s}}"}}},
     ]
     async with connect(fake, mode) as client:
@@ -146,7 +158,9 @@ async def test_create_flow_fills_order_and_returns_steps(fake: FakeRuntype, mode
     assert [s["type"] for s in out["steps"]] == ["prompt", "update-record"]
 
 
-async def test_create_flow_rejects_unknown_step_type_listing_allowed_values(fake: FakeRuntype, mode: str) -> None:
+async def test_create_flow_rejects_unknown_step_type_listing_allowed_values(
+    fake: FakeRuntype, mode: str
+) -> None:
     async with connect(fake, mode) as client:
         res = await client.call_tool("create_flow", {"name": "f", "steps": [{"name": "a", "type": "promt"}]})
     assert res.is_error
@@ -158,7 +172,12 @@ async def test_create_flow_rejects_unknown_step_type_listing_allowed_values(fake
 
 async def test_get_and_list_flows(fake: FakeRuntype, mode: str) -> None:
     async with connect(fake, mode) as client:
-        created = data(await client.call_tool("create_flow", {"name": "F", "steps": [{"name": "a", "type": "template", "config": {"template": "x"}}]}))
+        created = data(
+            await client.call_tool(
+                "create_flow",
+                {"name": "F", "steps": [{"name": "a", "type": "template", "config": {"template": "x"}}]},
+            )
+        )
         got = data(await client.call_tool("get_flow", {"flow_id": created["id"]}))
         listed = data(await client.call_tool("list_flows", {}))
     assert got["steps"][0]["config"] == {"template": "x"}
@@ -170,17 +189,27 @@ async def test_run_on_small_type_returns_per_record_outcomes(fake: FakeRuntype, 
     for i in range(3):
         fake.add_record("customer", f"c{i}")
     async with connect(fake, mode) as client:
-        out = data(await client.call_tool("run_flow_on_record_type", {"flow_id": "flow_a", "record_type": "customer"}))
+        out = data(
+            await client.call_tool(
+                "run_flow_on_record_type", {"flow_id": "flow_a", "record_type": "customer"}
+            )
+        )
     assert out["status"] == "completed" and out["record_count"] == 3 and out["failure_count"] == 0
     assert [r["name"] for r in out["results"]] == ["c0", "c1", "c2"]
 
 
-async def test_run_on_large_type_is_scheduled_and_points_to_batch_status(fake: FakeRuntype, mode: str) -> None:
+async def test_run_on_large_type_is_scheduled_and_points_to_batch_status(
+    fake: FakeRuntype, mode: str
+) -> None:
     fake.flows["flow_a"] = {"id": "flow_a", "name": "F", "flowSteps": []}
     for i in range(12):
         fake.add_record("customer", f"c{i}")
     async with connect(fake, mode) as client:
-        out = data(await client.call_tool("run_flow_on_record_type", {"flow_id": "flow_a", "record_type": "customer"}))
+        out = data(
+            await client.call_tool(
+                "run_flow_on_record_type", {"flow_id": "flow_a", "record_type": "customer"}
+            )
+        )
         status = data(await client.call_tool("get_batch_status", {"batch_id": out["batch_id"]}))
     assert out["status"] == "scheduled" and out["record_count"] == 12
     assert "get_batch_status with batch_id='batch_1'" in out["next"]
@@ -191,7 +220,9 @@ async def test_flow_run_is_never_resent_after_a_server_error(fake: FakeRuntype, 
     fake.flows["flow_a"] = {"id": "flow_a", "name": "F", "flowSteps": []}
     fake.fail("POST", "/flows/flow_a/run-on-record-type", 502, times=5)
     async with connect(fake, mode) as client:
-        res = await client.call_tool("run_flow_on_record_type", {"flow_id": "flow_a", "record_type": "customer"})
+        res = await client.call_tool(
+            "run_flow_on_record_type", {"flow_id": "flow_a", "record_type": "customer"}
+        )
     assert res.is_error and "may or may not have happened" in text(res)
     assert "list_flow_step_results" in text(res)
     assert len(fake.sent("POST", "/v1/flows/flow_a/run-on-record-type")) == 1
@@ -203,7 +234,9 @@ async def test_unknown_batch_says_where_batch_ids_come_from(fake: FakeRuntype, m
     assert res.is_error and "run_flow_on_record_type" in text(res)
 
 
-async def test_missing_key_server_still_lists_tools_and_explains_each_call(fake: FakeRuntype, mode: str) -> None:
+async def test_missing_key_server_still_lists_tools_and_explains_each_call(
+    fake: FakeRuntype, mode: str
+) -> None:
     async with connect(fake, mode, api_key=None) as client:
         tools = await client.list_tools()
         res = await client.call_tool("list_records", {})

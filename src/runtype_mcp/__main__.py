@@ -19,7 +19,9 @@ def _parser() -> argparse.ArgumentParser:
         description="MCP server for Runtype records and flows. Configure with RUNTYPE_* env vars or flags.",
     )
     parser.add_argument("--version", action="version", version=f"runtype-mcp {__version__}")
-    parser.add_argument("--sandbox", action="store_true", default=None, help="serve the offline sandbox (no key)")
+    parser.add_argument(
+        "--sandbox", action="store_true", default=None, help="serve the offline sandbox (no key)"
+    )
     parser.add_argument("--sandbox-db", metavar="PATH", help="sandbox SQLite file (':memory:' allowed)")
     parser.add_argument("--read-only", action="store_true", default=None, help="expose read-only tools only")
     parser.add_argument("--toolsets", metavar="A,B", help="toolsets to expose: records,flows (default all)")
@@ -82,6 +84,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     from runtype_mcp.server import build_server
 
     server = build_server(settings)
+    if args.transport == "stdio" and sys.stdin.isatty():
+        mode = "the offline sandbox" if settings.sandbox else settings.base_url
+        print(
+            f"runtype-mcp {__version__} is serving MCP on stdio against {mode}. It is meant to be started by an "
+            "MCP client (see README: Connect a client); press Ctrl-C to stop.",
+            file=sys.stderr,
+        )
     if args.transport == "streamable-http":
         server.run(transport="streamable-http", host=args.host, port=args.port, streamable_http_path="/mcp")
     else:

@@ -316,7 +316,7 @@ def _when(seconds: float) -> str:
 
 def _unsure(tool: str, idempotent: bool, checked_absent: bool) -> str:
     if idempotent:
-        return "Nothing was left half-done: this call is safe to repeat."
+        return "Nothing was left half-done: this call is safe to repeat in a minute."
     if checked_absent:
         return f"A lookup showed the change did not happen, so it is safe to call {tool} again."
     check = _VERIFY.get(tool, "read the object back with the matching get_/list_ tool")
@@ -398,7 +398,9 @@ def _render_api(exc: APIError, tool: str) -> str:
         reasons = exc.extra.get("reasons")
         if isinstance(reasons, list):
             lines += [f"- {clean(r, 200)}" for r in reasons[:MAX_DETAILS]]
-        lines.append(f"Nothing was changed. Fix the arguments (or the collection schema) and call {tool} again.")
+        lines.append(
+            f"Nothing was changed. Fix the arguments (or the collection schema) and call {tool} again."
+        )
         return "\n".join(lines)
     if isinstance(exc, RateLimited):
         wait = _when(exc.retry_after) if exc.retry_after is not None else "a minute"
@@ -418,4 +420,6 @@ def _render_api(exc: APIError, tool: str) -> str:
             f"{tool}: Runtype had a server error ({exc.status}{code}){tries}.{_quoted(exc.error)} "
             + _unsure(tool, exc.request.idempotent, exc.checked_absent)
         )
-    return f"{tool}: Runtype answered {exc.status}{code}.{_quoted(exc.error)} Check the arguments and try again."
+    return (
+        f"{tool}: Runtype answered {exc.status}{code}.{_quoted(exc.error)} Check the arguments and try again."
+    )

@@ -46,7 +46,9 @@ class Redactor:
             return [self.scrub(v, depth + 1) for v in value]
         return value
 
-    def __call__(self, logger: Any, method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    def __call__(
+        self, logger: Any, method: str, event_dict: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
         for key in list(event_dict):
             if key.lower() in _SENSITIVE_KEYS:
                 event_dict[key] = REDACTED

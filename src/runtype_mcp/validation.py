@@ -44,12 +44,15 @@ def _detail(err: ErrorDetails) -> Detail:
     ctx: dict[str, Any] = dict(err.get("ctx") or {})
     hint = _HINTS.get(kind)
     unit = "characters" if kind.startswith("string") else "items"
-    if kind in {"string_too_short", "too_short"} and "min_length" in ctx:
+    if kind in {"string_too_short", "too_short"} and ctx.get("min_length") == 1:
+        hint = "must not be empty" if unit == "characters" else "send at least one item"
+    elif kind in {"string_too_short", "too_short"} and "min_length" in ctx:
         hint = f"send at least {ctx['min_length']} {unit}"
     elif kind in {"string_too_long", "too_long"} and "max_length" in ctx:
         hint = f"send at most {ctx['max_length']} {unit}"
     elif kind.startswith(("greater_than", "less_than")):
-        hint = "use a value inside the allowed range"
+        bounds = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
+        hint = "use a value " + " and ".join(f"{op} {ctx[k]}" for k, op in bounds.items() if k in ctx)
     elif kind == "literal_error":
         message = message.replace("Input should be", "must be one of:")
     return Detail(path, message, hint)

@@ -19,14 +19,13 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx2
-import stamina
 
 from runtype_mcp import __version__
 from runtype_mcp.config import Settings
 from runtype_mcp.errors import (
     APIError,
-    BadResponse,
     ArgumentError,
+    BadResponse,
     ConfigError,
     Detail,
     RateLimited,
@@ -75,7 +74,9 @@ def segment(value: str, arg: str) -> str:
     elif len(value) > 512:
         problem = "is too long to be an id (over 512 characters)"
     if problem:
-        raise ArgumentError([Detail(arg, problem, f"pass the {arg} exactly as a list_ or get_ tool returned it")])
+        raise ArgumentError(
+            [Detail(arg, problem, f"pass the {arg} exactly as a list_ or get_ tool returned it")]
+        )
     return quote(value, safe="")
 
 
@@ -121,7 +122,9 @@ class BaseClient:
         self.backoff = backoff
 
     @staticmethod
-    def build_http(settings: Settings, transport: httpx2.AsyncBaseTransport | None = None) -> httpx2.AsyncClient:
+    def build_http(
+        settings: Settings, transport: httpx2.AsyncBaseTransport | None = None
+    ) -> httpx2.AsyncClient:
         headers = {"User-Agent": f"runtype-mcp/{__version__}", "Accept": "application/json"}
         if settings.api_key is not None:
             headers["Authorization"] = f"Bearer {settings.api_key.get_secret_value()}"
@@ -170,6 +173,8 @@ class BaseClient:
                 return exc.retry_after if exc.retry_after <= left else False
             return isinstance(exc, ServerError | APIError) and getattr(exc, "status", 0) in _RETRY_STATUSES
 
+        import stamina  # lazy: only a retryable request pays for it (cold start matters)
+
         attempt_no = 0
         async for attempt in stamina.retry_context(
             on=should_retry,
@@ -210,10 +215,18 @@ class BaseClient:
             )
             raw = await resp.aread()
         except httpx2.TimeoutException as exc:
-            log.warning("runtype.request", method=info.method, path=info.path, outcome="timeout", attempt=info.attempts)
+            log.warning(
+                "runtype.request",
+                method=info.method,
+                path=info.path,
+                outcome="timeout",
+                attempt=info.attempts,
+            )
             raise TransportFailure(info, type(exc).__name__, timeout=True) from None
         except httpx2.TransportError as exc:
-            log.warning("runtype.request", method=info.method, path=info.path, outcome="error", attempt=info.attempts)
+            log.warning(
+                "runtype.request", method=info.method, path=info.path, outcome="error", attempt=info.attempts
+            )
             raise TransportFailure(info, f"{type(exc).__name__}: {exc}", timeout=False) from None
         if stats is not None:
             stats.last_status = resp.status_code
@@ -270,4 +283,5 @@ def expect_object(resp: Response, info: str) -> dict[str, Any]:
     """The body as a JSON object, or a BadResponse that says the call may have taken effect."""
     if isinstance(resp.body, dict):
         return resp.body
-    raise BadResponse(info, resp.status, type(resp.body).__name__ if resp.body is not None else "an empty body")
+    got = "an empty body" if resp.body is None else ("text" if isinstance(resp.body, str) else "a JSON array")
+    raise BadResponse(info, resp.status, got)

@@ -46,7 +46,9 @@ class StepIn(BaseModel):
         "update-record: {updates, mergeStrategy}.",
     )
     id: str | None = Field(default=None, max_length=200)
-    order: int | None = Field(default=None, ge=0, description="Position; filled in from list order when omitted.")
+    order: int | None = Field(
+        default=None, ge=0, description="Position; filled in from list order when omitted."
+    )
     enabled: bool | None = None
     when: str | None = Field(default=None, max_length=2000, description="JS predicate; falsy skips the step.")
 
@@ -95,7 +97,9 @@ async def list_flows(
     """List flows as compact rows (id, name, dates). Use it to find a flow_id; get_flow shows its steps."""
     page = await client_of(ctx).list_flows(search=search, limit=limit, cursor=cursor, view="compact")
     rows = [
-        FlowRow(id=str(r["id"]), name=r.get("name"), updated_at=r.get("updatedAt"), last_run_at=r.get("lastRunAt"))
+        FlowRow(
+            id=str(r["id"]), name=r.get("name"), updated_at=r.get("updatedAt"), last_run_at=r.get("lastRunAt")
+        )
         for r in page.data
         if r.get("id")
     ]

@@ -28,9 +28,15 @@ class Message(BaseModel):
 
 Messages = Annotated[
     list[Message] | None,
-    Field(max_length=500, description="Conversation messages to store on the record; omit to leave them as they are."),
+    Field(
+        max_length=500,
+        description="Conversation messages to store on the record; omit to leave them as they are.",
+    ),
 ]
-OwnerId = Annotated[str | None, Field(max_length=255, description="Owner key for the record (optional).")]
+OwnerId = Annotated[
+    str | None,
+    Field(max_length=255, description="Owner key: your own user or tenant id, or owner_id from get_record."),
+]
 
 
 @records.tool(title="List records", kind="read")
@@ -52,7 +58,9 @@ async def list_records(
         type=type, name=name, search=search, ownerId=owner_id, limit=limit, cursor=cursor, view="compact"
     )
     rows = [record_row(row) for row in page.data if row.get("id")]
-    return result(RecordList(records=rows, count=len(rows), has_more=page.has_more, next_cursor=page.next_cursor))
+    return result(
+        RecordList(records=rows, count=len(rows), has_more=page.has_more, next_cursor=page.next_cursor)
+    )
 
 
 @records.tool(title="Get record", kind="read")
@@ -115,7 +123,10 @@ async def _recover_create(ctx: Ctx, body: dict[str, Any], first: RuntypeMCPError
     except RuntypeMCPError:
         raise first from None
     if existing is not None:
-        return existing, "Runtype reported an error, but a lookup shows the record was created once; not sent again."
+        return (
+            existing,
+            "Runtype reported an error, but a lookup shows the record was created once; not sent again.",
+        )
     try:
         record = await client.create_record(body)
     except Conflict:
@@ -131,7 +142,10 @@ async def _recover_create(ctx: Ctx, body: dict[str, Any], first: RuntypeMCPError
             except RuntypeMCPError:
                 second.checked_absent = False
         raise second from None
-    return record, "The first attempt failed and a lookup showed no record, so it was sent once more and succeeded."
+    return (
+        record,
+        "The first attempt failed and a lookup showed no record, so it was sent once more and succeeded.",
+    )
 
 
 @records.tool(title="Update record", kind="update")
@@ -142,7 +156,9 @@ async def update_record(
     type: RecordType | None = None,
     metadata: Annotated[
         dict[str, Any] | None,
-        Field(description="Metadata fields to write. How they combine with existing fields: see metadata_mode."),
+        Field(
+            description="Metadata fields to write. How they combine with existing fields: see metadata_mode."
+        ),
     ] = None,
     metadata_mode: Annotated[
         Literal["merge", "replace"],

@@ -50,7 +50,9 @@ def write_warnings(record: Record) -> list[str]:
     for item in record.schema_warnings:
         if isinstance(item, dict):
             field = clean(item.get("field") or "?", 80)
-            out.append(f"collection schema warning on metadata[{field!r}]: {clean(item.get('message') or item, 200)}")
+            out.append(
+                f"collection schema warning on metadata[{field!r}]: {clean(item.get('message') or item, 200)}"
+            )
         elif item:
             out.append(clean(item, 200))
     return out
