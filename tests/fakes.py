@@ -18,6 +18,19 @@ import httpx2
 
 API_KEY = "rt_test_SECRET_abc123_do_not_leak"
 
+Handler = Callable[..., httpx2.Response]
+ROUTES: list[tuple[str, str, str]] = []  # (method, raw-path regex after /v1, FakeRuntype method name)
+
+
+def route(method: str, pattern: str) -> Callable[[Handler], Handler]:
+    """Register a FakeRuntype method as the handler of METHOD /v1<pattern>."""
+
+    def decorator(fn: Handler) -> Handler:
+        ROUTES.append((method, pattern, fn.__name__))
+        return fn
+
+    return decorator
+
 
 @dataclass
 class Failure:
@@ -89,24 +102,15 @@ class FakeRuntype:
         return self._route(request, sub)
 
     def _route(self, request: httpx2.Request, sub: str) -> httpx2.Response:
-        routes: list[tuple[str, str, Callable[..., httpx2.Response]]] = [
-            ("GET", r"/records", self._list_records),
-            ("POST", r"/records", self._create_record),
-            ("GET", r"/records/([^/]+)", self._get_record),
-            ("PUT", r"/records/([^/]+)", self._update_record),
-            ("GET", r"/flows", self._list_flows),
-            ("POST", r"/flows", self._create_flow),
-            ("GET", r"/flows/([^/]+)", self._get_flow),
-            ("POST", r"/flows/([^/]+)/run-on-record-type", self._run_on_type),
-            ("GET", r"/batch/status/([^/]+)", self._batch_status),
-        ]
         raw = request.url.raw_path.decode().split("?")[0][3:]
-        for method, pattern, fn in routes:
+        for method, pattern, name in ROUTES:
             match = re.fullmatch(pattern, raw)
             if method == request.method and match:
-                return fn(request, *[unquote(g) for g in match.groups()])
+                handler: Handler = getattr(self, name)
+                return handler(request, *[unquote(g) for g in match.groups()])
         return _json(404, {"error": f"No route {request.method} {sub}"})
 
+    @route("GET", r"/records")
     def _list_records(self, request: httpx2.Request) -> httpx2.Response:
         q = request.url.params
         rows = [
@@ -125,6 +129,7 @@ class FakeRuntype:
             pagination["nextCursor"] = str(start + limit)
         return _json(200, {"data": page, "pagination": pagination})
 
+    @route("POST", r"/records")
     def _create_record(self, request: httpx2.Request) -> httpx2.Response:
         body = json.loads(request.content)
         details = []
@@ -152,11 +157,13 @@ class FakeRuntype:
             out["warnings"] = [{"code": "KEY_RENAMED", "from": "First Name", "to": "first_name"}]
         return _json(201, out)
 
+    @route("GET", r"/records/([^/]+)")
     def _get_record(self, request: httpx2.Request, rid: str) -> httpx2.Response:
         if rid not in self.records:
             return _json(404, {"error": "Record not found"})
         return _json(200, self.records[rid])
 
+    @route("PUT", r"/records/([^/]+)")
     def _update_record(self, request: httpx2.Request, rid: str) -> httpx2.Response:
         if rid not in self.records:
             return _json(404, {"error": "Record not found"})
@@ -175,10 +182,12 @@ class FakeRuntype:
         rec["updatedAt"] = "2026-11-02T00:00:00Z"
         return _json(200, rec)
 
+    @route("GET", r"/flows")
     def _list_flows(self, request: httpx2.Request) -> httpx2.Response:
         rows = [{"id": f["id"], "name": f["name"], "updatedAt": f["updatedAt"]} for f in self.flows.values()]
         return _json(200, {"data": rows, "pagination": {"limit": 20, "hasMore": False}})
 
+    @route("POST", r"/flows")
     def _create_flow(self, request: httpx2.Request) -> httpx2.Response:
         body = json.loads(request.content)
         fid = f"flow_{next(self._ids)}"
@@ -194,11 +203,13 @@ class FakeRuntype:
         self.flows[fid] = flow
         return _json(201, flow)
 
+    @route("GET", r"/flows/([^/]+)")
     def _get_flow(self, request: httpx2.Request, fid: str) -> httpx2.Response:
         if fid not in self.flows:
             return _json(404, {"error": "Flow not found"})
         return _json(200, self.flows[fid])
 
+    @route("POST", r"/flows/([^/]+)/run-on-record-type")
     def _run_on_type(self, request: httpx2.Request, fid: str) -> httpx2.Response:
         if fid not in self.flows:
             return _json(404, {"error": "Flow not found"})
@@ -226,6 +237,7 @@ class FakeRuntype:
             },
         )
 
+    @route("GET", r"/batch/status/([^/]+)")
     def _batch_status(self, request: httpx2.Request, bid: str) -> httpx2.Response:
         if bid != "batch_1":
             return _json(404, {"error": "Batch not found"})

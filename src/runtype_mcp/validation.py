@@ -15,7 +15,7 @@ from pydantic_core import ErrorDetails
 from runtype_mcp.errors import ArgumentError, Detail, api_path_to_arg, render
 
 # Parts of a pydantic `loc` that name a union member, not a field.
-_TYPE_TAG = re.compile(r"^(str|int|float|bool|dict|list|none|json-or-python|function-\w+|literal)\b|\[")
+_TYPE_TAG = re.compile(r"^(str|int|float|bool|dict|list|none|json-or-python|function-\w+|literal|where-\w+)\b|\[")
 
 _HINTS = {
     "missing": "add this argument",
@@ -40,7 +40,7 @@ def _detail(err: ErrorDetails) -> Detail:
     loc = [part for part in err["loc"] if not (isinstance(part, str) and _TYPE_TAG.search(part))]
     path = api_path_to_arg(loc) if loc else "(arguments)"
     kind = err["type"]
-    message = err["msg"]
+    message = err["msg"].removeprefix("Value error, ")
     ctx: dict[str, Any] = dict(err.get("ctx") or {})
     hint = _HINTS.get(kind)
     unit = "characters" if kind.startswith("string") else "items"
