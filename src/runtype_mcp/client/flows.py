@@ -35,3 +35,38 @@ class FlowsAPI(BaseClient):
         path = f"/batch/status/{segment(batch_id, 'batch_id')}"
         resp = await self.request("GET", path, resource=("batch", batch_id))
         return BatchStatus.model_validate(expect_object(resp, "batch status"))
+
+    async def update_flow(self, flow_id: str, body: dict[str, Any]) -> Flow:
+        path = f"/flows/{segment(flow_id, 'flow_id')}"
+        resp = await self.request("PUT", path, json_body=body, resource=("flow", flow_id))
+        return Flow.model_validate(expect_object(resp, "update flow"))
+
+    async def delete_flow(self, flow_id: str) -> Any:
+        path = f"/flows/{segment(flow_id, 'flow_id')}"
+        return (await self.request("DELETE", path, resource=("flow", flow_id))).body
+
+    async def export_flow_runtime(self, flow_id: str) -> dict[str, Any]:
+        path = f"/flows/{segment(flow_id, 'flow_id')}/export-runtime"
+        resp = await self.request("GET", path, resource=("flow", flow_id))
+        return expect_object(resp, "export flow runtime")
+
+    async def publish_flow(self, flow_id: str) -> dict[str, Any]:
+        path = f"/flows/{segment(flow_id, 'flow_id')}/publish"
+        resp = await self.request("POST", path, resource=("flow", flow_id), retry=False)
+        return expect_object(resp, "publish flow")
+
+    async def flow_step_results(self, flow_id: str, **params: Any) -> dict[str, Any]:
+        path = f"/flows/{segment(flow_id, 'flow_id')}/step-results"
+        resp = await self.request("GET", path, params=params, resource=("flow", flow_id))
+        return expect_object(resp, "flow step results")
+
+    async def dispatch(self, body: dict[str, Any], *, run_async: bool) -> tuple[int, dict[str, Any]]:
+        # A run costs an execution and may write records: never retried automatically.
+        headers = {"Prefer": "respond-async"} if run_async else None
+        resp = await self.request("POST", "/dispatch", json_body=body, headers=headers, retry=False)
+        return resp.status, expect_object(resp, "dispatch")
+
+    async def execution_status(self, execution_id: str) -> dict[str, Any]:
+        path = f"/executions/{segment(execution_id, 'execution_id')}/status"
+        resp = await self.request("GET", path, resource=("execution", execution_id))
+        return expect_object(resp, "execution status")

@@ -4,21 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+from mcp.server.mcpserver import Elicit, ElicitationResult, Resolve
 from mcp.types import CallToolResult
 from pydantic import BaseModel, ConfigDict, Field
 
-from runtype_mcp.errors import clean
+from runtype_mcp.errors import ArgumentError, Detail, NotFound, clean
 from runtype_mcp.models import Flow
-from runtype_mcp.models.outputs import (
-    BatchStatusOut,
-    FlowList,
-    FlowOut,
-    FlowRow,
-    RunOnTypeOut,
-    RunRecordOutcome,
-    StepOut,
-)
-from runtype_mcp.tools.params import BatchId, Cursor, FlowId, Limit, RecordType
+from runtype_mcp.models.outputs import FlowList, FlowOut, FlowRow, StepOut
+from runtype_mcp.models.outputs_flows import FlowDeleteOut, FlowExportOut, FlowUpdateOut, PublishOut
+from runtype_mcp.tools.confirm import Approval, ask, decide, not_done_note
+from runtype_mcp.tools.params import Cursor, FlowId, Limit
+from runtype_mcp.tools.preview import preview
 from runtype_mcp.tools.registry import Ctx, Toolset, client_of, result
 
 flows = Toolset("flows")
@@ -30,7 +26,6 @@ StepType = Literal[
     "tool-call", "wait-until", "paginate-api", "store-vector", "execute-agent", "store-asset",
     "generate-pdf", "save-memory", "recall-memory", "memory-summary",
 ]  # fmt: skip
-MAX_RESULT_ROWS = 50
 
 
 class StepIn(BaseModel):
@@ -130,82 +125,163 @@ async def create_flow(
     return result(flow_out(flow, with_config=False, note="Created. Run it with run_flow_on_record_type."))
 
 
-@flows.tool(title="Run flow on every record of a type", kind="run", open_world=True)
-async def run_flow_on_record_type(
-    ctx: Ctx, flow_id: FlowId, record_type: RecordType
-) -> Annotated[CallToolResult, RunOnTypeOut]:
-    """Run a flow once on every record of a type. Costs one execution per record and may write records;
-    it is never retried automatically. Check the record count first with list_records.
+class StepPatch(BaseModel):
+    """A change to one existing step; config keys given are set, others kept."""
 
-    Up to 10 records run now and each outcome is returned; more are scheduled as a batch: follow it
-    with get_batch_status.
+    model_config = ConfigDict(extra="forbid")
+    step: str = Field(
+        min_length=1, max_length=200, description="The step's id or exact name (from get_flow)."
+    )
+    config: dict[str, Any] | None = Field(default=None, description="Config keys to set on that step.")
+    remove_config_keys: list[str] | None = Field(default=None, max_length=100)
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    enabled: bool | None = None
+
+
+@flows.tool(title="Update flow", kind="update")
+async def update_flow(
+    ctx: Ctx,
+    flow_id: FlowId,
+    name: Annotated[str | None, Field(min_length=1, max_length=200, description="New flow name.")] = None,
+    description: Annotated[str | None, Field(max_length=2000)] = None,
+    steps: Annotated[
+        list[StepIn] | None,
+        Field(
+            min_length=1,
+            max_length=100,
+            description="REPLACES the whole step list; steps left out are deleted.",
+        ),
+    ] = None,
+    step_update: Annotated[
+        StepPatch | None,
+        Field(description="Change one step instead (read-merge-write); other steps untouched."),
+    ] = None,
+) -> Annotated[CallToolResult, FlowUpdateOut]:
+    """Change a flow's name, description or steps; edits land in a draft (publish_flow makes them live).
+
+    `steps` replaces every step, so prefer `step_update` to change one step. flow_id from list_flows.
     """
-    resp = await client_of(ctx).run_on_record_type(flow_id, record_type)
-    if resp.http_status == 202 or (resp.status or "").lower() in {"scheduled", "queued", "running"}:
-        follow = (
-            f"Scheduled. Call get_batch_status with batch_id={resp.batch_id!r} to follow progress; per-record "
-            "outputs appear in get_record_results."
-            if resp.batch_id
-            else "Scheduled, but Runtype returned no batch id: check progress with get_record_results on a record."
+    if name is None and description is None and steps is None and step_update is None:
+        raise ArgumentError(
+            [Detail("(arguments)", "nothing to change", "pass name, description, steps or step_update")]
         )
+    if steps is not None and step_update is not None:
+        raise ArgumentError([Detail("step_update", "cannot be combined with steps", "send one of them")])
+    client = client_of(ctx)
+    body: dict[str, Any] = {}
+    if name is not None:
+        body["name"] = name
+    if description is not None:
+        body["description"] = description
+    changed = None
+    if steps is not None:
+        body["flowSteps"] = _steps_body(steps)
+    elif step_update is not None:
+        current = await client.get_flow(flow_id)
+        body["flowSteps"], changed = _patched_steps(current, step_update)
+    flow = await client.update_flow(flow_id, body)
+    out = flow_out(flow, with_config=False, note="Saved as a draft; call publish_flow to make it live.")
+    return result(FlowUpdateOut(**out.model_dump(), replaced_steps=steps is not None, changed_step=changed))
+
+
+def _patched_steps(flow: Flow, patch: StepPatch) -> tuple[list[dict[str, Any]], str]:
+    raw = [s.model_dump(by_alias=True, exclude_none=True) for s in flow.flow_steps]
+    matches = [s for s in raw if s.get("id") == patch.step] or [s for s in raw if s.get("name") == patch.step]
+    if len(matches) != 1:
+        known = ", ".join(f"{s.get('name')!r} ({s.get('id')})" for s in raw[:20]) or "none"
+        problem = "matches several steps; use the step id" if matches else "matches no step"
+        raise ArgumentError([Detail("step_update.step", problem, f"steps are: {known}")])
+    step = matches[0]
+    config = {**(step.get("config") or {}), **(patch.config or {})}
+    for key in patch.remove_config_keys or []:
+        config.pop(key, None)
+    step["config"] = config
+    if patch.name is not None:
+        step["name"] = patch.name
+    if patch.enabled is not None:
+        step["enabled"] = patch.enabled
+    return raw, str(step.get("id") or step.get("name"))
+
+
+async def _ask_delete_flow(flow_id: str, confirm: bool, ctx: Ctx) -> Approval | Elicit[Approval]:
+    return ask(ctx, confirm, f"Delete flow {flow_id} and all its step results? This cannot be undone.")
+
+
+@flows.tool(title="Delete flow", kind="delete")
+async def delete_flow(
+    ctx: Ctx,
+    flow_id: FlowId,
+    approval: Annotated[ElicitationResult[Approval], Resolve(_ask_delete_flow)],
+    confirm: Annotated[
+        bool, Field(description="true only after the user agreed to delete this flow.")
+    ] = False,
+) -> Annotated[CallToolResult, FlowDeleteOut]:
+    """Delete a flow and, with it, its step results. Irreversible: asks the user first (or needs confirm=true).
+
+    flow_id from list_flows.
+    """
+    client = client_of(ctx)
+    flow = await client.get_flow(flow_id)
+    decision = decide(approval, ctx)
+    if decision != "approved":
         return result(
-            RunOnTypeOut(
-                status="scheduled",
-                batch_id=resp.batch_id,
+            FlowDeleteOut(
+                deleted=False,
                 flow_id=flow_id,
-                record_type=record_type,
-                record_count=resp.record_count,
-                next=follow,
+                name=flow.name,
+                step_count=len(flow.flow_steps),
+                note=not_done_note(decision, "deleted"),
             )
         )
-    outcomes = [
-        RunRecordOutcome(
-            record_id=r.get("recordId"),
-            name=r.get("recordName"),
-            success=r.get("success"),
-            error=clean(r["error"], 300) if r.get("error") else None,
-        )
-        for r in resp.results
-    ]
-    failed = sum(1 for o in outcomes if o.success is False)
+    try:
+        await client.delete_flow(flow_id)
+    except NotFound as exc:
+        if exc.request.attempts <= 1:
+            raise
     return result(
-        RunOnTypeOut(
-            status=resp.status or "completed",
-            batch_id=resp.batch_id,
+        FlowDeleteOut(
+            deleted=True,
             flow_id=flow_id,
-            record_type=record_type,
-            record_count=resp.record_count if resp.record_count is not None else len(outcomes),
-            success_count=resp.success_count,
-            failure_count=resp.failure_count if resp.failure_count is not None else failed,
-            results=outcomes[:MAX_RESULT_ROWS],
-            results_omitted=max(0, len(outcomes) - MAX_RESULT_ROWS) or None,
-            next="Read each record's output with get_record_results (record_id from results)."
-            if outcomes
-            else f"No records of type {record_type!r} exist; nothing ran. Check the type with list_records.",
+            name=flow.name,
+            step_count=len(flow.flow_steps),
+            note="Deleted with its step results.",
         )
     )
 
 
-@flows.tool(title="Get batch status", kind="read")
-async def get_batch_status(ctx: Ctx, batch_id: BatchId) -> Annotated[CallToolResult, BatchStatusOut]:
-    """Progress of a scheduled run (from run_flow_on_record_type): status, processed, failed, percent."""
-    status = await client_of(ctx).batch_status(batch_id)
-    state = (status.status or "").lower()
-    done = state in {"completed", "failed", "cancelled", "interrupted"}
+@flows.tool(title="Export flow for the runtime", kind="read")
+async def export_flow_runtime(ctx: Ctx, flow_id: FlowId) -> Annotated[CallToolResult, FlowExportOut]:
+    """Export a flow as a self-contained runtime definition (Enterprise/BYOC plans; others get a 403).
+
+    flow_id from list_flows. Large definitions are summarised.
+    """
+    body = await client_of(ctx).export_flow_runtime(flow_id)
+    raw_steps = body.get("steps")
+    steps: list[Any] = raw_steps if isinstance(raw_steps, list) else []
+    definition, cut = preview(body, 12000)
+    deps = body.get("hostDependencies") if isinstance(body.get("hostDependencies"), list) else []
     return result(
-        BatchStatusOut(
-            batch_id=batch_id,
-            status=status.status,
-            flow_id=status.flow_id,
-            progress=status.progress,
-            total=status.total_records,
-            processed=status.processed_records,
-            failed=status.failed_records,
-            succeeded=status.success_count,
-            started_at=status.started_at,
-            completed_at=status.completed_at,
-            next="Finished. Read outputs with get_record_results per record."
-            if done
-            else "Still running: call get_batch_status again in a few seconds.",
+        FlowExportOut(
+            flow_id=flow_id,
+            name=body.get("name"),
+            step_count=len(steps),
+            host_dependencies=deps,
+            definition=None if cut else definition,
+            truncated=cut,
+            note="Definition over 12k characters: omitted here; get_flow shows the steps." if cut else None,
+        )
+    )
+
+
+@flows.tool(title="Publish flow", kind="update")
+async def publish_flow(ctx: Ctx, flow_id: FlowId) -> Annotated[CallToolResult, PublishOut]:
+    """Make a flow's current draft the published (live) version. flow_id from list_flows."""
+    body = await client_of(ctx).publish_flow(flow_id)
+    return result(
+        PublishOut(
+            flow_id=flow_id,
+            success=body.get("success"),
+            published_version_id=body.get("publishedVersionId"),
+            message=clean(body["message"], 300) if body.get("message") else None,
         )
     )

@@ -1,0 +1,298 @@
+"""Running flows and reading their progress and step results (runtype-api.md §3.8, §3.9, §6)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from mcp.types import CallToolResult
+from pydantic import Field
+
+from runtype_mcp.errors import ArgumentError, Detail, clean
+from runtype_mcp.models.outputs import BatchStatusOut, RunOnTypeOut, RunRecordOutcome
+from runtype_mcp.models.outputs_flows import FlowRunOut, StepResultList, StepResultRow, StepRun
+from runtype_mcp.tools.flows import flows
+from runtype_mcp.tools.paging import next_offset, offset_from
+from runtype_mcp.tools.params import BatchId, Cursor, FlowId, Limit, RecordId, RecordType
+from runtype_mcp.tools.preview import preview, short_error
+from runtype_mcp.tools.registry import Ctx, client_of, result
+
+MAX_RESULT_ROWS = 50
+OUTPUT_PREVIEW = 400
+FINAL_PREVIEW = 2000
+FULL_LIMIT = 15000
+
+RUNS_STARTED = frozenset({"scheduled", "queued", "running", "pending"})
+DONE = frozenset({"completed", "failed", "cancelled", "interrupted"})
+
+
+@flows.tool(title="Run flow on every record of a type", kind="run", open_world=True)
+async def run_flow_on_record_type(
+    ctx: Ctx, flow_id: FlowId, record_type: RecordType
+) -> Annotated[CallToolResult, RunOnTypeOut]:
+    """Run a flow once on every record of a type. Costs one execution per record and may write records;
+    it is never retried automatically. Check the record count first with list_records.
+
+    Up to 10 records run now and each outcome is returned; more are scheduled as a batch: follow it
+    with get_batch_status.
+    """
+    resp = await client_of(ctx).run_on_record_type(flow_id, record_type)
+    if resp.http_status == 202 or (resp.status or "").lower() in RUNS_STARTED:
+        follow = (
+            f"Scheduled. Call get_batch_status with batch_id={resp.batch_id!r} to follow progress; per-record "
+            "outputs appear in get_record_results."
+            if resp.batch_id
+            else "Scheduled, but Runtype returned no batch id: check progress with get_record_results on a record."
+        )
+        return result(
+            RunOnTypeOut(
+                status="scheduled",
+                batch_id=resp.batch_id,
+                flow_id=flow_id,
+                record_type=record_type,
+                record_count=resp.record_count,
+                next=follow,
+            )
+        )
+    outcomes = [
+        RunRecordOutcome(
+            record_id=r.get("recordId"),
+            name=r.get("recordName"),
+            success=r.get("success"),
+            error=clean(r["error"], 300) if r.get("error") else None,
+        )
+        for r in resp.results
+    ]
+    failed = sum(1 for o in outcomes if o.success is False)
+    return result(
+        RunOnTypeOut(
+            status=resp.status or "completed",
+            batch_id=resp.batch_id,
+            flow_id=flow_id,
+            record_type=record_type,
+            record_count=resp.record_count if resp.record_count is not None else len(outcomes),
+            success_count=resp.success_count,
+            failure_count=resp.failure_count if resp.failure_count is not None else failed,
+            results=outcomes[:MAX_RESULT_ROWS],
+            results_omitted=max(0, len(outcomes) - MAX_RESULT_ROWS) or None,
+            next="Read each record's output with get_record_results (record_id from results)."
+            if outcomes
+            else f"No records of type {record_type!r} exist; nothing ran. Check the type with list_records.",
+        )
+    )
+
+
+@flows.tool(title="Get batch status", kind="read")
+async def get_batch_status(ctx: Ctx, batch_id: BatchId) -> Annotated[CallToolResult, BatchStatusOut]:
+    """Progress of a scheduled run (from run_flow_on_record_type): status, processed, failed, percent."""
+    status = await client_of(ctx).batch_status(batch_id)
+    state = (status.status or "").lower()
+    done = state in DONE
+    return result(
+        BatchStatusOut(
+            batch_id=batch_id,
+            status=status.status,
+            flow_id=status.flow_id,
+            progress=status.progress,
+            total=status.total_records,
+            processed=status.processed_records,
+            failed=status.failed_records,
+            succeeded=status.success_count,
+            started_at=status.started_at,
+            completed_at=status.completed_at,
+            next="Finished. Read outputs with get_record_results per record."
+            if done
+            else "Still running: call get_batch_status again in a few seconds.",
+        )
+    )
+
+
+@flows.tool(title="List flow step results", kind="read")
+async def list_flow_step_results(
+    ctx: Ctx,
+    flow_id: FlowId,
+    record_id: Annotated[
+        RecordId | None, Field(description="Only this record (record_id from list_records).")
+    ] = None,
+    batch_id: Annotated[
+        BatchId | None, Field(description="Only this batch (from run_flow_on_record_type).")
+    ] = None,
+    status: Annotated[str | None, Field(max_length=50, description="e.g. completed or failed.")] = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> Annotated[CallToolResult, StepResultList]:
+    """Per-step results of a flow's runs, newest first: status, duration, output preview, error.
+
+    Use it to check what a run did or to diagnose a failed one (status="failed").
+    """
+    offset = offset_from(cursor)
+    body = await client_of(ctx).flow_step_results(
+        flow_id,
+        recordId=record_id,
+        batchId=batch_id,
+        status=status,
+        limit=limit,
+        offset=offset,
+        sortOrder="desc",
+    )
+    rows = [_step_row(r) for r in body.get("data") or [] if isinstance(r, dict)]
+    page = body.get("pagination") if isinstance(body.get("pagination"), dict) else {}
+    more = bool(page.get("hasMore")) if page else len(rows) >= limit
+    cut = any(r.output_cut for r in rows)
+    return result(
+        StepResultList(
+            step_results=[r.row for r in rows],
+            count=len(rows),
+            has_more=more,
+            next_cursor=next_offset(offset, len(rows), more),
+            note=f"outputs longer than {OUTPUT_PREVIEW} chars are previews" if cut else None,
+        )
+    )
+
+
+class _Row:
+    def __init__(self, row: StepResultRow, output_cut: bool) -> None:
+        self.row, self.output_cut = row, output_cut
+
+
+def _step_row(r: dict[str, Any]) -> _Row:
+    output, cut = preview(r.get("outputPreview"), OUTPUT_PREVIEW)
+    return _Row(
+        StepResultRow(
+            id=r.get("id"),
+            step=r.get("stepName"),
+            type=r.get("stepType"),
+            status=r.get("status"),
+            record_id=r.get("recordId"),
+            record_name=r.get("recordName"),
+            batch_id=r.get("batchExecutionId"),
+            duration_ms=r.get("durationMs"),
+            output=output,
+            error=short_error(r.get("errorMessage")),
+            created_at=r.get("createdAt"),
+        ),
+        cut,
+    )
+
+
+@flows.tool(title="Run flow on one record", kind="run", open_world=True)
+async def run_flow(
+    ctx: Ctx,
+    flow_id: FlowId,
+    record_id: RecordId | None = None,
+    inputs: Annotated[
+        dict[str, Any] | None,
+        Field(description="Template variables for the run, read as {{key}} (no leading _)."),
+    ] = None,
+    wait: Annotated[
+        bool,
+        Field(description="true: wait and return the output; false: start it and return an execution_id."),
+    ] = True,
+    execution_id: Annotated[
+        str | None,
+        Field(
+            max_length=512,
+            description="execution_id from an earlier run_flow(wait=false): report its status.",
+        ),
+    ] = None,
+    full_output: Annotated[bool, Field(description="Return outputs uncut (up to 15k chars).")] = False,
+) -> Annotated[CallToolResult, FlowRunOut]:
+    """Run one flow on one record and return the final output and a per-step summary.
+
+    Test a flow here on one record before run_flow_on_record_type. Costs one execution; never retried
+    automatically. With execution_id, it only reports that earlier run's status.
+    """
+    client = client_of(ctx)
+    limit = FULL_LIMIT if full_output else FINAL_PREVIEW
+    if execution_id is not None:
+        return result(_execution_out(await client.execution_status(execution_id), flow_id, record_id, limit))
+    if inputs and any(str(k).startswith("_") for k in inputs):
+        bad = [k for k in inputs if str(k).startswith("_")]
+        raise ArgumentError(
+            [Detail(f'inputs["{bad[0]}"]', "names starting with _ are reserved", "rename the input")]
+        )
+    body: dict[str, Any] = {"flow": {"id": flow_id}, "options": {"streamResponse": False}}
+    if record_id is not None:
+        body["record"] = {"id": record_id}
+    if inputs:
+        body["inputs"] = inputs
+    status, out = await client.dispatch(body, run_async=not wait)
+    if not wait or status == 202 or (out.get("executionId") and "events" not in out):
+        return result(_execution_out(out, flow_id, record_id, limit))
+    return result(_run_out(out, flow_id, record_id, limit))
+
+
+def _run_out(out: dict[str, Any], flow_id: str, record_id: str | None, limit: int) -> FlowRunOut:
+    steps: list[StepRun] = []
+    final: Any = None
+    for event in out.get("events") or []:
+        if not isinstance(event, dict):
+            continue
+        kind = event.get("type")
+        if kind == "step_complete":
+            output, _ = preview(event.get("result"), limit if limit > FINAL_PREVIEW else OUTPUT_PREVIEW)
+            unresolved = event.get("unresolvedVariables")
+            steps.append(
+                StepRun(
+                    name=event.get("name"),
+                    type=event.get("stepType"),
+                    success=event.get("success"),
+                    duration_ms=event.get("durationMs"),
+                    output=output,
+                    error=short_error(event.get("error")),
+                    unresolved_variables=[clean(v, 80) for v in unresolved]
+                    if isinstance(unresolved, list) and unresolved
+                    else None,
+                )
+            )
+        elif kind == "execution_complete":
+            final = event.get("finalOutput")
+    if final is None and steps:
+        final = next(
+            (
+                e.get("result")
+                for e in reversed(out.get("events") or [])
+                if isinstance(e, dict) and e.get("type") == "step_complete"
+            ),
+            None,
+        )
+    final_out, cut = preview(final, limit)
+    status = str(out.get("status") or ("completed" if out.get("success") else "failed"))
+    hint = "Read the stored result later with get_record_results." if record_id else "Done."
+    if any(s.unresolved_variables for s in steps):
+        hint = "Some {{variables}} did not resolve (see unresolved_variables): check their names, then run again."
+    elif status == "failed":
+        hint = "The run failed: see the failing step's error; list_flow_step_results shows earlier runs."
+    return FlowRunOut(
+        status=status,
+        success=out.get("success"),
+        flow_id=flow_id,
+        record_id=record_id or out.get("recordId"),
+        final_output=final_out,
+        output_truncated=cut or None,
+        steps=steps,
+        error=short_error(out.get("error")),
+        next=hint + (" Output was cut: call again with full_output=true for more." if cut else ""),
+    )
+
+
+def _execution_out(out: dict[str, Any], flow_id: str, record_id: str | None, limit: int) -> FlowRunOut:
+    exec_id = out.get("executionId")
+    status = str(out.get("status") or "queued")
+    final, cut = preview(out.get("result"), limit)
+    done = status in DONE
+    follow = (
+        f"Finished ({status})."
+        if done
+        else f"Running. Call run_flow again with execution_id={exec_id!r} (and the same flow_id) in a few seconds."
+    )
+    return FlowRunOut(
+        status=status,
+        success=None if not done else status == "completed",
+        flow_id=flow_id,
+        record_id=record_id,
+        execution_id=exec_id,
+        final_output=final,
+        output_truncated=cut or None,
+        error=short_error(out.get("error")),
+        next=follow,
+    )

@@ -1,0 +1,26 @@
+"""Previews of untrusted, possibly large values (run outputs, step outputs) for a context window."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from runtype_mcp.errors import clean
+
+
+def preview(value: Any, limit: int) -> tuple[Any, bool]:
+    """`value` itself when its JSON is within `limit` characters, else a cut string; and whether it was cut."""
+    if value is None or isinstance(value, bool | int | float):
+        return value, False
+    if isinstance(value, str):
+        return (value, False) if len(value) <= limit else (value[: limit - 1] + "…", True)
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    return (value, False) if len(text) <= limit else (text[: limit - 1] + "…", True)
+
+
+def short_error(value: Any) -> str | None:
+    if not value:
+        return None
+    if isinstance(value, dict):
+        value = value.get("message") or value.get("error") or value
+    return clean(value, 300)
