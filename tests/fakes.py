@@ -52,6 +52,7 @@ class FakeRuntype:
         self.failures: list[Failure] = []
         self._ids = itertools.count(1)
         self.run_status = 200
+        self.step_results: list[dict[str, Any]] = []
 
     # --- helpers for tests
 
@@ -208,6 +209,94 @@ class FakeRuntype:
         if fid not in self.flows:
             return _json(404, {"error": "Flow not found"})
         return _json(200, self.flows[fid])
+
+    @route("PUT", r"/flows/([^/]+)")
+    def _update_flow(self, request: httpx2.Request, fid: str) -> httpx2.Response:
+        if fid not in self.flows:
+            return _json(404, {"error": "Flow not found"})
+        body = json.loads(request.content)
+        flow = self.flows[fid]
+        for key in ("name", "description", "flowSteps"):
+            if key in body:
+                flow[key] = body[key]
+        return _json(200, {**flow, "draftVersionId": "ver_draft_1"})
+
+    @route("DELETE", r"/flows/([^/]+)")
+    def _delete_flow(self, request: httpx2.Request, fid: str) -> httpx2.Response:
+        if self.flows.pop(fid, None) is None:
+            return _json(404, {"error": "Flow not found"})
+        return httpx2.Response(204)
+
+    @route("GET", r"/flows/([^/]+)/export-runtime")
+    def _export_runtime(self, request: httpx2.Request, fid: str) -> httpx2.Response:
+        if fid not in self.flows:
+            return _json(404, {"error": "Flow not found"})
+        flow = self.flows[fid]
+        return _json(
+            200, {"id": fid, "name": flow["name"], "steps": flow.get("flowSteps", []), "hostDependencies": []}
+        )
+
+    @route("POST", r"/flows/([^/]+)/publish")
+    def _publish(self, request: httpx2.Request, fid: str) -> httpx2.Response:
+        if fid not in self.flows:
+            return _json(404, {"error": "Flow not found"})
+        return _json(200, {"success": True, "message": "Published", "publishedVersionId": "ver_pub_1"})
+
+    @route("GET", r"/flows/([^/]+)/step-results")
+    def _flow_step_results(self, request: httpx2.Request, fid: str) -> httpx2.Response:
+        q = request.url.params
+        rows = [r for r in self.step_results if r["flowId"] == fid]
+        if q.get("status"):
+            rows = [r for r in rows if r["status"] == q["status"]]
+        offset, limit = int(q.get("offset", "0")), int(q.get("limit", "20"))
+        page = rows[offset : offset + limit]
+        more = offset + limit < len(rows)
+        return _json(
+            200,
+            {
+                "data": page,
+                "pagination": {"hasMore": more, "limit": limit, "offset": offset, "returned": len(page)},
+            },
+        )
+
+    @route("POST", r"/dispatch")
+    def _dispatch(self, request: httpx2.Request) -> httpx2.Response:
+        body = json.loads(request.content)
+        fid = body["flow"]["id"]
+        if fid not in self.flows:
+            return _json(404, {"error": "Flow not found"})
+        if request.headers.get("prefer") == "respond-async":
+            return _json(
+                202,
+                {"executionId": "exec_1", "status": "queued", "statusUrl": "/v1/executions/exec_1/status"},
+            )
+        name = self.records.get(body.get("record", {}).get("id", ""), {}).get("name", "?")
+        events = [
+            {"type": "execution_start", "executionId": "exec_0", "totalSteps": 1},
+            {
+                "type": "step_complete",
+                "name": "Summarize",
+                "stepType": "prompt",
+                "success": True,
+                "durationMs": 12,
+                "result": f"summary of {name} " + "z" * 3000,
+                "unresolvedVariables": ["colour"],
+            },
+            {
+                "type": "execution_complete",
+                "success": True,
+                "finalOutput": f"summary of {name} " + "z" * 3000,
+            },
+        ]
+        return _json(
+            200, {"success": True, "status": "completed", "events": events, "totalEvents": 3, "flowId": fid}
+        )
+
+    @route("GET", r"/executions/([^/]+)/status")
+    def _execution_status(self, request: httpx2.Request, eid: str) -> httpx2.Response:
+        if eid != "exec_1":
+            return _json(404, {"error": "Execution not found"})
+        return _json(200, {"executionId": eid, "status": "completed", "result": {"answer": 42}})
 
     @route("POST", r"/flows/([^/]+)/run-on-record-type")
     def _run_on_type(self, request: httpx2.Request, fid: str) -> httpx2.Response:

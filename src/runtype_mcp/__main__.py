@@ -69,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     configure_logging(settings.log_level, settings.log_format, settings.secrets())
     if args.command == "sandbox":
-        from runtype_mcp.sandbox import serve
+        from runtype_mcp.sandbox.serve import serve
 
         key = settings.api_key.get_secret_value() if settings.api_key else None
         serve(host=args.sb_host, port=args.sb_port, db_path=args.sb_db, api_key=key)

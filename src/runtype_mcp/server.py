@@ -6,6 +6,7 @@ becomes model-facing text (via `errors.render`) and where the `tool.call` log li
 
 from __future__ import annotations
 
+import inspect
 import time
 import uuid
 from collections.abc import AsyncIterator, Mapping
@@ -57,27 +58,44 @@ def selected_tools(settings: Settings) -> list[ToolSpec]:
     ]
 
 
-def _strip_property_titles(schema: dict[str, Any]) -> dict[str, Any]:
+def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """What the model reads of an input schema, minus the noise it pays tokens for on every turn.
+
+    Drops pydantic's auto-generated `title`s, `default: null` and `additionalProperties: true`
+    (the JSON Schema default), and advertises an optional
+    `X | None` parameter as plain `X` (omitting it means None). Validation still runs on the
+    full pydantic model, so an explicit null from a client is accepted as before.
+    """
+
     def walk(node: Any, in_properties: bool) -> Any:
-        if isinstance(node, dict):
-            out: dict[str, Any] = {}
-            for key, value in node.items():
-                if key == "title" and isinstance(value, str) and not in_properties:
-                    continue
-                out[key] = walk(value, key in {"properties", "$defs"})
-            return out
         if isinstance(node, list):
             return [walk(v, False) for v in node]
-        return node
+        if not isinstance(node, dict):
+            return node
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key == "title" and isinstance(value, str) and not in_properties:
+                continue
+            if key == "default" and value is None and not in_properties:
+                continue
+            if key == "additionalProperties" and value is True and not in_properties:
+                continue  # the JSON Schema default
+            out[key] = walk(value, key in {"properties", "$defs"})
+        variants = out.get("anyOf")
+        if not in_properties and isinstance(variants, list) and {"type": "null"} in variants and len(variants) == 2:
+            (kept,) = [v for v in variants if v != {"type": "null"}]
+            del out["anyOf"]
+            out = {**kept, **out} if isinstance(kept, dict) else out
+        return out
 
-    stripped: dict[str, Any] = walk(schema, False)
-    return stripped
+    compacted: dict[str, Any] = walk(schema, False)
+    return compacted
 
 
 class RuntypeServer(MCPServer[AppState]):
     async def list_tools(self) -> list[MCPTool]:
         tools = await super().list_tools()
-        return [t.model_copy(update={"input_schema": _strip_property_titles(t.input_schema)}) for t in tools]
+        return [t.model_copy(update={"input_schema": compact_schema(t.input_schema)}) for t in tools]
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Any = None
@@ -153,5 +171,11 @@ def build_server(settings: Settings, transport: httpx2.AsyncBaseTransport | None
         log_level=settings.log_level,
     )
     for spec in selected_tools(settings):
-        server.add_tool(spec.fn, name=spec.name, title=spec.annotations.title, annotations=spec.annotations)
+        server.add_tool(
+            spec.fn,
+            name=spec.name,
+            title=spec.annotations.title,
+            description=inspect.cleandoc(spec.fn.__doc__ or ""),
+            annotations=spec.annotations,
+        )
     return server

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, WithJsonSchema, model_validator
 
 Op = Literal[
     "eq", "neq", "gt", "gte", "lt", "lte", "between", "contains", "startsWith", "endsWith",
@@ -90,13 +90,18 @@ Where = Annotated[
     Annotated[Condition, Tag("where-condition")] | Annotated[Group, Tag("where-group")],
     Discriminator(_kind),
 ]
-WhereArg = Annotated[
-    Where | None,
-    Field(
-        description='Which records: a condition {"field":"tier","op":"eq","value":"gold"} or a group '
-        '{"op":"and","conditions":[...]}. Use get_field_values / discover_record_schema to learn fields and values.'
+# Advertised compactly (the grammar in words costs far fewer tokens than the nested JSON Schema);
+# arguments are still validated against the full typed model above.
+FILTER_SCHEMA = {
+    "type": "object",
+    "description": (
+        'Condition {"field","op","value"} or group {"op":"and"|"or","conditions":[...]}; an inner group holds '
+        "only conditions. field: id, name, createdAt, updatedAt or a bare metadata key (tier, not metadata.tier). "
+        "op: eq neq gt gte lt lte (scalar), between ([lo,hi]), in notIn (list), contains startsWith endsWith "
+        "(string), isSet isNotSet isTrue isFalse (no value), withinLastDays olderThanDays (days)."
     ),
-]
+}
+WhereArg = Annotated[Where | None, WithJsonSchema(FILTER_SCHEMA)]
 
 
 def where_json(where: Condition | Group | None) -> dict[str, Any] | None:
