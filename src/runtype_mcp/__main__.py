@@ -28,6 +28,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--transport", choices=["stdio", "streamable-http"], default="stdio")
     parser.add_argument("--host", default="127.0.0.1", help="HTTP host (streamable-http only)")
     parser.add_argument("--port", type=int, default=8000, help="HTTP port (streamable-http only)")
+    parser.add_argument(
+        "--forward-client-key",
+        action="store_true",
+        default=None,
+        help="streamable-http: use each client's bearer as its Runtype key (RUNTYPE_MCP_FORWARD_KEY)",
+    )
     parser.add_argument("--log-level", help="DEBUG, INFO (default), WARNING, ERROR")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("check", help="verify the API key and connectivity, print one line")
@@ -51,6 +57,7 @@ def _settings(args: argparse.Namespace) -> Any:
         "read_only": args.read_only,
         "toolsets": args.toolsets,
         "log_level": args.log_level,
+        "mcp_forward_key": args.forward_client_key,
     }
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
@@ -92,7 +99,13 @@ def main(argv: Sequence[str] | None = None) -> None:
             file=sys.stderr,
         )
     if args.transport == "streamable-http":
-        server.run(transport="streamable-http", host=args.host, port=args.port, streamable_http_path="/mcp")
+        from runtype_mcp.http_app import HTTPConfigError, serve_http
+
+        try:
+            serve_http(server, settings, args.host, args.port)
+        except HTTPConfigError as exc:
+            print(f"runtype-mcp: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
     else:
         server.run()
 

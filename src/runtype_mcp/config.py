@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     sandbox_db: str | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["json", "console"] | None = None
+    # Streamable HTTP transport (see http_app.py).
+    mcp_http_token: SecretStr | None = None
+    mcp_forward_key: bool = False
+    mcp_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()
     # Retry bounds (seconds). Tests shrink them; users rarely need to.
     max_retry_wait: float = Field(default=20.0, ge=0, le=300)
     retry_attempts: int = Field(default=3, ge=1, le=10)
@@ -52,6 +56,13 @@ class Settings(BaseSettings):
         if value.endswith("/v1"):
             # The client adds /v1 itself; accept the common mistake instead of calling /v1/v1.
             value = value[: -len("/v1")]
+        return value
+
+    @field_validator("mcp_allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
     @field_validator("log_level", mode="before")
@@ -82,4 +93,5 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """Values that must never appear in logs or output."""
-        return [self.api_key.get_secret_value()] if self.api_key else []
+        values = [self.api_key, self.mcp_http_token]
+        return [v.get_secret_value() for v in values if v is not None]

@@ -7,6 +7,7 @@ becomes model-facing text (via `errors.render`) and where the `tool.call` log li
 from __future__ import annotations
 
 import inspect
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Mapping
@@ -17,15 +18,18 @@ from typing import Any
 import httpx2
 from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult, InputRequiredResult
+from mcp.types import CallToolResult, InputRequiredResult, TextContent
 from mcp.types import Tool as MCPTool
 from pydantic import ValidationError
 
 from runtype_mcp import __version__
 from runtype_mcp.client import CallStats, RuntypeClient, call_stats
+from runtype_mcp.client.core import bind_forwarded_key, forwarded_key
 from runtype_mcp.config import Settings
 from runtype_mcp.errors import RuntypeMCPError, render
 from runtype_mcp.logs import get_logger
+from runtype_mcp.prompts import register_prompts
+from runtype_mcp.resources import register_resources
 from runtype_mcp.tools import TOOLSETS, ToolSpec
 from runtype_mcp.validation import render_validation_error
 
@@ -82,7 +86,12 @@ def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
                 continue  # the JSON Schema default
             out[key] = walk(value, key in {"properties", "$defs"})
         variants = out.get("anyOf")
-        if not in_properties and isinstance(variants, list) and {"type": "null"} in variants and len(variants) == 2:
+        if (
+            not in_properties
+            and isinstance(variants, list)
+            and {"type": "null"} in variants
+            and len(variants) == 2
+        ):
             (kept,) = [v for v in variants if v != {"type": "null"}]
             del out["anyOf"]
             out = {**kept, **out} if isinstance(kept, dict) else out
@@ -93,6 +102,15 @@ def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 class RuntypeServer(MCPServer[AppState]):
+    settings_: Settings
+
+    def secrets(self) -> list[str]:
+        """The configured secrets plus the key an HTTP client forwarded for this call."""
+        values = self.settings_.secrets()
+        if (key := forwarded_key.get()) is not None:
+            values.append(key)
+        return values
+
     async def list_tools(self) -> list[MCPTool]:
         tools = await super().list_tools()
         return [t.model_copy(update={"input_schema": compact_schema(t.input_schema)}) for t in tools]
@@ -102,18 +120,19 @@ class RuntypeServer(MCPServer[AppState]):
     ) -> CallToolResult | InputRequiredResult:
         stats = CallStats()
         token = call_stats.set(stats)
+        key_token = bind_forwarded_key(self.settings_, getattr(context, "headers", None))
         started = time.perf_counter()
         outcome, error_id = "ok", None
         try:
             res = await super().call_tool(name, arguments, context)
             if isinstance(res, CallToolResult) and res.is_error:
                 outcome = "error"
-            return res
+            return scrub_result(res, self.secrets())
         except ToolError as exc:
             cause = exc.__cause__
             if isinstance(cause, RuntypeMCPError):
                 outcome = f"error:{type(cause).__name__}"
-                raise ToolError(render(cause, name)) from None
+                raise ToolError(scrub_text(render(cause, name), self.secrets())) from None
             if isinstance(cause, ValidationError):
                 outcome = "invalid_arguments"
                 raise ToolError(render_validation_error(cause, name)) from None
@@ -129,6 +148,8 @@ class RuntypeServer(MCPServer[AppState]):
             ) from None
         finally:
             call_stats.reset(token)
+            if key_token is not None:
+                forwarded_key.reset(key_token)
             log.info(
                 "tool.call",
                 tool=name,
@@ -143,6 +164,33 @@ class RuntypeServer(MCPServer[AppState]):
 
 
 SANDBOX_BASE = "http://sandbox.invalid"
+REDACTED = "[REDACTED]"
+
+
+def scrub_text(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        if secret and secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def scrub_result(
+    res: CallToolResult | InputRequiredResult, secrets: list[str]
+) -> CallToolResult | InputRequiredResult:
+    """Upstream data could echo a key back; it never reaches the model (cheap check, rare rewrite)."""
+    if not isinstance(res, CallToolResult) or not secrets:
+        return res
+    texts = [c.text for c in res.content if isinstance(c, TextContent)]
+    if not any(secret and secret in text for secret in secrets for text in texts):
+        return res
+    content = [
+        c.model_copy(update={"text": scrub_text(c.text, secrets)}) if isinstance(c, TextContent) else c
+        for c in res.content
+    ]
+    structured = res.structured_content
+    if structured is not None:
+        structured = json.loads(scrub_text(json.dumps(structured), secrets))
+    return res.model_copy(update={"content": content, "structured_content": structured})
 
 
 def build_server(settings: Settings, transport: httpx2.AsyncBaseTransport | None = None) -> RuntypeServer:
@@ -170,6 +218,9 @@ def build_server(settings: Settings, transport: httpx2.AsyncBaseTransport | None
         lifespan=lifespan,
         log_level=settings.log_level,
     )
+    server.settings_ = settings
+    register_prompts(server)
+    register_resources(server)
     for spec in selected_tools(settings):
         server.add_tool(
             spec.fn,

@@ -58,6 +58,24 @@ class CallStats:
 
 
 call_stats: contextvars.ContextVar[CallStats | None] = contextvars.ContextVar("call_stats", default=None)
+# The Runtype key an HTTP client brought with its request (RUNTYPE_MCP_FORWARD_KEY mode only).
+forwarded_key: contextvars.ContextVar[str | None] = contextvars.ContextVar("forwarded_key", default=None)
+
+MISSING_FORWARDED_KEY = (
+    "This server runs in forward-key mode: each HTTP client must send its own Runtype API key as "
+    "'Authorization: Bearer <key>' on every request. Add that header in the MCP client's config and reconnect."
+)
+
+
+def bind_forwarded_key(
+    settings: Settings, headers: Mapping[str, str] | None
+) -> contextvars.Token[str | None] | None:
+    """In forward-key mode, make the request's bearer the Runtype key for this call (never stored)."""
+    if not settings.mcp_forward_key or headers is None:
+        return None
+    auth = headers.get("authorization") or headers.get("Authorization") or ""
+    scheme, _, key = auth.partition(" ")
+    return forwarded_key.set(key.strip() if scheme.lower() == "bearer" and key.strip() else None)
 
 
 def segment(value: str, arg: str) -> str:
@@ -126,7 +144,7 @@ class BaseClient:
         settings: Settings, transport: httpx2.AsyncBaseTransport | None = None
     ) -> httpx2.AsyncClient:
         headers = {"User-Agent": f"runtype-mcp/{__version__}", "Accept": "application/json"}
-        if settings.api_key is not None:
+        if settings.api_key is not None and not settings.mcp_forward_key:
             headers["Authorization"] = f"Bearer {settings.api_key.get_secret_value()}"
         return httpx2.AsyncClient(
             base_url=settings.base_url + "/v1",
@@ -150,7 +168,12 @@ class BaseClient:
         retry: bool | None = None,
     ) -> Response:
         """Send one logical request (retried per the policy above) and return the parsed body."""
-        if self.settings.api_key is None and not self.settings.sandbox:
+        if self.settings.mcp_forward_key:
+            key = forwarded_key.get()
+            if key is None:
+                raise ConfigError(MISSING_FORWARDED_KEY)
+            headers = {**(headers or {}), "Authorization": f"Bearer {key}"}
+        elif self.settings.api_key is None and not self.settings.sandbox:
             raise ConfigError(MISSING_KEY)
         info = RequestInfo(method=method, path=path, resource=resource, scope=_scope(method, path))
         stats = call_stats.get()

@@ -12,6 +12,7 @@ from runtype_mcp.errors import ArgumentError, Detail, NotFound, clean
 from runtype_mcp.models import Flow
 from runtype_mcp.models.outputs import FlowList, FlowOut, FlowRow, StepOut
 from runtype_mcp.models.outputs_flows import FlowDeleteOut, FlowExportOut, FlowUpdateOut, PublishOut
+from runtype_mcp.resources import flow_link
 from runtype_mcp.tools.confirm import Approval, ask, decide, not_done_note
 from runtype_mcp.tools.params import Cursor, FlowId, Limit
 from runtype_mcp.tools.preview import preview
@@ -104,7 +105,8 @@ async def list_flows(
 @flows.tool(title="Get flow", kind="read")
 async def get_flow(ctx: Ctx, flow_id: FlowId) -> Annotated[CallToolResult, FlowOut]:
     """Get a flow with all its steps and their configs. flow_id comes from list_flows or create_flow."""
-    return result(flow_out(await client_of(ctx).get_flow(flow_id), with_config=True))
+    flow = await client_of(ctx).get_flow(flow_id)
+    return result(flow_out(flow, with_config=True), [flow_link(flow.id, flow.name)])
 
 
 @flows.tool(title="Create flow", kind="create")
@@ -122,7 +124,8 @@ async def create_flow(
     if description is not None:
         body["description"] = description
     flow = await client_of(ctx).create_flow(body)
-    return result(flow_out(flow, with_config=False, note="Created. Run it with run_flow_on_record_type."))
+    out = flow_out(flow, with_config=False, note="Created. Test it on one record with run_flow.")
+    return result(out, [flow_link(flow.id, flow.name)])
 
 
 class StepPatch(BaseModel):

@@ -11,6 +11,7 @@ from runtype_mcp.errors import ArgumentError, Conflict, Detail, RuntypeMCPError,
 from runtype_mcp.errors import BadResponse as _BadResponse
 from runtype_mcp.models import Record
 from runtype_mcp.models.outputs import RecordList, RecordOut, RecordWrite
+from runtype_mcp.resources import record_link
 from runtype_mcp.tools.params import Cursor, Limit, Metadata, RecordId, RecordName, RecordType
 from runtype_mcp.tools.registry import Ctx, Toolset, client_of, result
 from runtype_mcp.tools.shaping import record_out, record_row, write_warnings
@@ -70,7 +71,7 @@ async def get_record(ctx: Ctx, record_id: RecordId) -> Annotated[CallToolResult,
     record_id comes from list_records, create_record or a flow run's results.
     """
     record = await client_of(ctx).get_record(record_id)
-    return result(record_out(record, with_messages=True))
+    return result(record_out(record, with_messages=True), [record_link(record.id, record.name)])
 
 
 @records.tool(title="Create record", kind="create")
@@ -102,7 +103,8 @@ async def create_record(
         raise
     except (ServerError, TransportFailure, _BadResponse) as first:
         record, note = await _recover_create(ctx, body, first)
-    return result(RecordWrite(record=record_out(record), warnings=write_warnings(record), note=note))
+    out = RecordWrite(record=record_out(record), warnings=write_warnings(record), note=note)
+    return result(out, [record_link(record.id, record.name)])
 
 
 async def _attach_existing(exc: Conflict, record_type: str, name: str, ctx: Ctx) -> None:
@@ -225,4 +227,5 @@ async def update_record(
             if missing:
                 note += f" (not present, nothing to remove: {', '.join(missing[:10])})"
     record = await client.update_record(record_id, body)
-    return result(RecordWrite(record=record_out(record), warnings=write_warnings(record), note=note))
+    out = RecordWrite(record=record_out(record), warnings=write_warnings(record), note=note)
+    return result(out, [record_link(record.id, record.name)])

@@ -9,12 +9,12 @@ mode is derived from those annotations rather than from a second list.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from mcp.server.mcpserver import Context
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from mcp.types import CallToolResult, ResourceLink, TextContent, ToolAnnotations
 from pydantic import BaseModel
 
 from runtype_mcp.client import RuntypeClient
@@ -79,8 +79,11 @@ def client_of(ctx: Ctx) -> RuntypeClient:
 M = TypeVar("M", bound=BaseModel)
 
 
-def result(model: BaseModel) -> CallToolResult:
-    """Compact JSON for the model to read, the same object as structured content for the app."""
+def result(model: BaseModel, links: Sequence[ResourceLink] = ()) -> CallToolResult:
+    """Compact JSON for the model to read, the same object as structured content for the app,
+    and resource links a client can show or attach (`runtype://records/...`)."""
     data = model.model_dump(mode="json", by_alias=True, exclude_none=True)
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
+    content: list[TextContent | ResourceLink] = [TextContent(type="text", text=text)]
+    content.extend(links)
+    return CallToolResult(content=list(content), structured_content=data)
