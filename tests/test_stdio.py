@@ -52,3 +52,41 @@ def test_stdout_carries_only_json_rpc_and_logs_go_to_stderr() -> None:
     assert len(by_id[2]["result"]["tools"]) >= 9
     assert by_id[3]["result"]["isError"] is True
     assert '"event": "tool.call"' in stderr or '"event":"tool.call"' in stderr
+
+
+DISCOVER = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "server/discover",
+    "params": {
+        "_meta": {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientInfo": {"name": "raw", "version": "0"},
+            "io.modelcontextprotocol/clientCapabilities": {},
+        }
+    },
+}
+LATE_INIT = {**INIT, "id": 2}
+
+
+def test_initialize_after_discover_is_refused_by_default() -> None:
+    """Pins the SDK behaviour behind some clients' failure to connect (see README troubleshooting)."""
+    lines, _ = raw_exchange([DISCOVER, LATE_INIT])
+    by_id = {r["id"]: r for r in map(json.loads, lines)}
+    assert "capabilities" in by_id[1]["result"]
+    assert by_id[2]["error"]["code"] == -32022
+
+
+def test_legacy_pin_refuses_discover_so_initialize_opens_the_connection() -> None:
+    msgs = [
+        DISCOVER,
+        LATE_INIT,
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 3, "method": "tools/list"},
+    ]
+    lines, _ = raw_exchange(msgs, env={"RUNTYPE_PROTOCOL_ERA": "legacy"})
+    by_id = {r["id"]: r for r in map(json.loads, lines)}
+    assert by_id[1]["error"]["code"] == -32022
+    assert by_id[1]["error"]["data"]["supported"] == ["2025-11-25"]
+    assert by_id[2]["result"]["protocolVersion"] == "2025-11-25"
+    assert len(by_id[3]["result"]["tools"]) >= 9

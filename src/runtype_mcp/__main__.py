@@ -34,6 +34,11 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="streamable-http: use each client's bearer as its Runtype key (RUNTYPE_MCP_FORWARD_KEY)",
     )
+    parser.add_argument(
+        "--protocol-era",
+        choices=["auto", "legacy"],
+        help="stdio: 'legacy' refuses 2026-07-28 requests so clients use the initialize handshake",
+    )
     parser.add_argument("--log-level", help="DEBUG, INFO (default), WARNING, ERROR")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("check", help="verify the API key and connectivity, print one line")
@@ -58,6 +63,7 @@ def _settings(args: argparse.Namespace) -> Any:
         "toolsets": args.toolsets,
         "log_level": args.log_level,
         "mcp_forward_key": args.forward_client_key,
+        "protocol_era": args.protocol_era,
     }
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})

@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     sandbox_db: str | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["json", "console"] | None = None
+    protocol_era: Literal["auto", "legacy"] = "auto"
     # Streamable HTTP transport (see http_app.py).
     mcp_http_token: SecretStr | None = None
     mcp_forward_key: bool = False

@@ -111,6 +111,22 @@ class RuntypeServer(MCPServer[AppState]):
             values.append(key)
         return values
 
+    async def run_stdio_async(self) -> None:
+        if self.settings_.protocol_era == "auto":
+            await super().run_stdio_async()
+            return
+        from mcp.server.stdio import stdio_server
+
+        from runtype_mcp.era import serve_legacy_only
+
+        lowlevel = self._lowlevel_server
+        async with stdio_server() as (read_stream, write_stream):
+
+            async def serve(filtered: Any) -> None:
+                await lowlevel.run(filtered, write_stream, lowlevel.create_initialization_options())
+
+            await serve_legacy_only(read_stream, write_stream, serve)
+
     async def list_tools(self) -> list[MCPTool]:
         tools = await super().list_tools()
         return [t.model_copy(update={"input_schema": compact_schema(t.input_schema)}) for t in tools]
