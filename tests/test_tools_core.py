@@ -252,3 +252,32 @@ async def test_unexpected_bug_gives_an_error_id_and_nothing_private(fake: FakeRu
     msg = text(res)
     assert res.is_error and "internal error err_" in msg
     assert "injected" not in msg and "Traceback" not in msg
+
+
+async def test_oversized_metadata_is_refused_before_sending(fake: FakeRuntype, mode: str) -> None:
+    async with connect(fake, mode) as client:
+        res = await client.call_tool(
+            "create_record", {"name": "big", "type": "t", "metadata": {"blob": "x" * 1_100_000}}
+        )
+    assert res.is_error and "metadata: is 1,100,012 bytes of JSON; the limit is 1,048,576" in text(res)
+    assert fake.requests == []
+
+
+async def test_a_call_past_the_overall_deadline_is_stopped_with_a_clear_error(mode: str) -> None:
+    import anyio
+    from mcp import Client
+
+    from runtype_mcp.server import build_server
+    from tests.conftest import make_settings
+
+    async def slow(request: httpx2.Request) -> httpx2.Response:
+        await anyio.sleep(30)
+        return httpx2.Response(200, json={})
+
+    server = build_server(make_settings(tool_timeout=0.3), transport=httpx2.MockTransport(slow))
+    with anyio.fail_after(10):
+        async with Client(server, mode=mode) as client:  # type: ignore[arg-type]
+            read = await client.call_tool("list_records", {})
+            run = await client.call_tool("run_flow_on_record_type", {"flow_id": "f", "record_type": "t"})
+    assert read.is_error and "stopped after 0.3 s" in text(read) and "safe to repeat" in text(read)
+    assert run.is_error and "may or may not have happened" in text(run)

@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     api_key: SecretStr | None = None
     base_url: str = DEFAULT_BASE_URL
     timeout: float = Field(default=30.0, gt=0, le=600)
+    tool_timeout: float = Field(default=120.0, gt=0, le=3600)
     read_only: bool = False
     toolsets: Annotated[tuple[str, ...], NoDecode] = TOOLSETS
     sandbox: bool = False

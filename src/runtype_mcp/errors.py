@@ -6,6 +6,7 @@
     ├── OperationError               a tool-level outcome the model must act on (has its own text)
     ├── TransportFailure             timeout or connection failure after the retry budget
     ├── BadResponse                  a 2xx whose body is not the JSON we need
+    ├── DeadlineExceeded             the whole tool call ran past RUNTYPE_TOOL_TIMEOUT
     └── APIError                     Runtype answered with a non-2xx status
         ├── BadRequest               400 (details[] translated line by line)
         ├── AuthError                401 / 403
@@ -57,6 +58,8 @@ _VERIFY: dict[str, str] = {
     ),
     "run_flow": "call get_record_results with the record_id",
     "upload_records_csv": "call list_records with the type to see which rows arrived",
+    "bulk_delete_records": "check with list_records which of the ids still exist",
+    "bulk_edit_records": "call it again with dry_run=true: the diff shows whether the change landed",
     "publish_flow": "call get_flow with the flow_id",
 }
 
@@ -165,6 +168,12 @@ class BadResponse(RuntypeMCPError):
     def __init__(self, what: str, status: int, got: str) -> None:
         super().__init__(f"{what}: HTTP {status} with {got}")
         self.what, self.status, self.got = what, status, got
+
+
+class DeadlineExceeded(RuntypeMCPError):
+    def __init__(self, seconds: float, idempotent: bool) -> None:
+        super().__init__(f"tool call exceeded {seconds:g} s")
+        self.seconds, self.idempotent = seconds, idempotent
 
 
 @dataclass
@@ -323,6 +332,26 @@ def _unsure(tool: str, idempotent: bool, checked_absent: bool) -> str:
     return f"The change may or may not have happened. Do not repeat {tool} blindly: first {check}."
 
 
+MAX_PARTIAL_IDS = 300
+
+
+def partial_bulk_text(tool: str, done_ids: list[str], remaining_count: int, cause_text: str) -> str:
+    """A bulk operation that failed part-way: exactly what was done, what was not, and the cause.
+
+    Chunks run in the order the ids were given, so the unprocessed ids are the last ones.
+    """
+    shown = done_ids[:MAX_PARTIAL_IDS]
+    more = f" (and {len(done_ids) - len(shown)} more)" if len(done_ids) > len(shown) else ""
+    return (
+        f"{tool} stopped part-way. Done for {len(done_ids)} ids: {', '.join(shown) or 'none'}{more}.\n"
+        f"Not done: the last {remaining_count} of the ids you gave (in order, duplicates removed); "
+        "the request that failed may or may not have taken effect.\n"
+        f"Cause: {cause_text}\n"
+        f"To finish, call {tool} again with the ids not done; ids already gone are reported as not found, "
+        "which is harmless."
+    )
+
+
 def render(exc: BaseException, tool: str) -> str:
     """The model-facing text for an anticipated failure in `tool`."""
     if isinstance(exc, OperationError):
@@ -338,6 +367,12 @@ def render(exc: BaseException, tool: str) -> str:
             f"{tool} failed: Runtype {what}{tries}. "
             + _unsure(tool, exc.request.idempotent, exc.checked_absent)
             + " If it keeps failing, check RUNTYPE_BASE_URL and the network, or raise RUNTYPE_TIMEOUT."
+        )
+    if isinstance(exc, DeadlineExceeded):
+        return (
+            f"{tool} was stopped after {exc.seconds:g} s (the per-call limit, RUNTYPE_TOOL_TIMEOUT). "
+            + _unsure(tool, exc.idempotent, False)
+            + " For long work use the asynchronous options (run_flow with wait=false, batches)."
         )
     if isinstance(exc, BadResponse):
         return (

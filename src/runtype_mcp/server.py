@@ -15,6 +15,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import httpx2
 from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -26,7 +27,7 @@ from runtype_mcp import __version__
 from runtype_mcp.client import CallStats, RuntypeClient, call_stats
 from runtype_mcp.client.core import bind_forwarded_key, forwarded_key
 from runtype_mcp.config import Settings
-from runtype_mcp.errors import RuntypeMCPError, render
+from runtype_mcp.errors import DeadlineExceeded, RuntypeMCPError, render
 from runtype_mcp.logs import get_logger
 from runtype_mcp.prompts import register_prompts
 from runtype_mcp.resources import register_resources
@@ -103,6 +104,7 @@ def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
 
 class RuntypeServer(MCPServer[AppState]):
     settings_: Settings
+    _specs: dict[str, ToolSpec]
 
     def secrets(self) -> list[str]:
         """The configured secrets plus the key an HTTP client forwarded for this call."""
@@ -140,7 +142,13 @@ class RuntypeServer(MCPServer[AppState]):
         started = time.perf_counter()
         outcome, error_id = "ok", None
         try:
-            res = await super().call_tool(name, arguments, context)
+            limit = self.settings_.tool_timeout
+            try:
+                with anyio.fail_after(limit):
+                    res = await super().call_tool(name, arguments, context)
+            except TimeoutError:
+                read_only = bool((spec := self._specs.get(name)) and spec.read_only)
+                raise ToolError(render(DeadlineExceeded(limit, read_only), name)) from None
             if isinstance(res, CallToolResult) and res.is_error:
                 outcome = "error"
             return scrub_result(res, self.secrets())
@@ -235,6 +243,7 @@ def build_server(settings: Settings, transport: httpx2.AsyncBaseTransport | None
         log_level=settings.log_level,
     )
     server.settings_ = settings
+    server._specs = {spec.name: spec for spec in selected_tools(settings)}
     register_prompts(server)
     register_resources(server)
     for spec in selected_tools(settings):

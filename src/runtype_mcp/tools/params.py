@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
+
+from runtype_mcp.tools.filters import Where
 
 RecordId = Annotated[
     str,
@@ -16,6 +18,10 @@ FlowId = Annotated[
 BatchId = Annotated[
     str, Field(min_length=1, max_length=512, description="batch_id returned by run_flow_on_record_type.")
 ]
+ResultId = Annotated[
+    str, Field(min_length=1, max_length=512, description="Result id from get_record_results.")
+]
+Confirm = Annotated[bool, Field(description="true once the user approved what a call without it listed.")]
 RecordType = Annotated[
     str,
     Field(min_length=1, max_length=255, description="Record type (like a table name), e.g. 'customer'."),
@@ -32,3 +38,29 @@ Cursor = Annotated[
     str | None,
     Field(max_length=2000, description="next_cursor from the previous page; omit for the first page."),
 ]
+# The same typed filter as `filters.WhereArg`, advertised by reference where a tool repeats it
+# (the full grammar is spelled out once, on preview_record_filter).
+FilterRef = Annotated[
+    Where | None, WithJsonSchema({"type": "object", "description": "Filter as in preview_record_filter."})
+]
+
+MAX_METADATA_BYTES = 1024 * 1024
+
+
+def check_json_size(value: Any, arg: str, max_bytes: int = MAX_METADATA_BYTES) -> None:
+    """Reject an oversized JSON argument before sending it (Runtype's own limit is undocumented)."""
+    import json
+
+    from runtype_mcp.errors import ArgumentError, Detail
+
+    size = len(json.dumps(value, ensure_ascii=False, default=str).encode())
+    if size > max_bytes:
+        raise ArgumentError(
+            [
+                Detail(
+                    arg,
+                    f"is {size:,} bytes of JSON; the limit is {max_bytes:,}",
+                    "store large content elsewhere and keep a reference or summary here",
+                )
+            ]
+        )

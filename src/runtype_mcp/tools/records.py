@@ -12,7 +12,15 @@ from runtype_mcp.errors import BadResponse as _BadResponse
 from runtype_mcp.models import Record
 from runtype_mcp.models.outputs import RecordList, RecordOut, RecordWrite
 from runtype_mcp.resources import record_link
-from runtype_mcp.tools.params import Cursor, Limit, Metadata, RecordId, RecordName, RecordType
+from runtype_mcp.tools.params import (
+    Cursor,
+    Limit,
+    Metadata,
+    RecordId,
+    RecordName,
+    RecordType,
+    check_json_size,
+)
 from runtype_mcp.tools.registry import Ctx, Toolset, client_of, result
 from runtype_mcp.tools.shaping import record_out, record_row, write_warnings
 
@@ -89,6 +97,7 @@ async def create_record(
     Safe against duplicates: if Runtype fails mid-request, the server checks by type and name before
     any retry, so one call never creates two records.
     """
+    check_json_size(metadata, "metadata")
     body: dict[str, Any] = {"name": name, "type": type, "metadata": metadata or {}}
     if messages is not None:
         body["messages"] = [m.model_dump() for m in messages]
@@ -199,6 +208,7 @@ async def update_record(
                 )
             ]
         )
+    check_json_size(metadata, "metadata")
     client = client_of(ctx)
     body: dict[str, Any] = {}
     if name is not None:
