@@ -6,6 +6,10 @@ be told to fail the next matching requests (status, headers, body, or a transpor
 
 from __future__ import annotations
 
+import csv
+import email.parser
+import email.policy
+import io
 import itertools
 import json
 import re
@@ -53,6 +57,8 @@ class FakeRuntype:
         self._ids = itertools.count(1)
         self.run_status = 200
         self.step_results: list[dict[str, Any]] = []
+        self.results: dict[str, list[dict[str, Any]]] = {}  # record id -> run results
+        self.uploads: list[dict[str, tuple[str | None, str | None, bytes]]] = []  # multipart parts
 
     # --- helpers for tests
 
@@ -104,7 +110,7 @@ class FakeRuntype:
 
     def _route(self, request: httpx2.Request, sub: str) -> httpx2.Response:
         raw = request.url.raw_path.decode().split("?")[0][3:]
-        for method, pattern, name in ROUTES:
+        for method, pattern, name in sorted(ROUTES, key=lambda r: "(" in r[1]):  # literal paths first
             match = re.fullmatch(pattern, raw)
             if method == request.method and match:
                 handler: Handler = getattr(self, name)
@@ -344,6 +350,190 @@ class FakeRuntype:
             },
         )
 
+    # --- records: bulk, data and results (tools/records_bulk.py, records_data.py, record_results.py)
+
+    def _matching(self, record_type: str | None, where: dict[str, Any] | None) -> list[dict[str, Any]]:
+        return [
+            r
+            for r in self.records.values()
+            if (record_type is None or r["type"] == record_type) and (where is None or _matches(r, where))
+        ]
+
+    @route("DELETE", r"/records/([^/]+)")
+    def _delete_record(self, request: httpx2.Request, rid: str) -> httpx2.Response:
+        if self.records.pop(rid, None) is None:
+            return _json(404, {"error": "Record not found"})
+        return _json(200, {"success": True})
+
+    @route("POST", r"/records/bulk-delete")
+    def _bulk_delete(self, request: httpx2.Request) -> httpx2.Response:
+        ids = json.loads(request.content)["ids"]
+        gone = [i for i in ids if self.records.pop(i, None) is not None]
+        missing = [i for i in ids if i not in gone]
+        return _json(200, {"success": True, "deleted": len(gone), "deletedIds": gone, "notFoundIds": missing})
+
+    @route("POST", r"/records/bulk-edit")
+    def _bulk_edit(self, request: httpx2.Request) -> httpx2.Response:
+        body = json.loads(request.content)
+        if "recordIds" in body:
+            targets = [self.records[i] for i in body["recordIds"] if i in self.records]
+        elif "recordFilter" in body:
+            targets = self._matching(body["recordFilter"]["type"], body["recordFilter"].get("where"))
+        else:
+            targets = list(self.records.values())
+        data = []
+        for rec in targets:
+            after = {**rec["metadata"], **body.get("updates", {})}
+            for key in body.get("deleteFields", []):
+                after.pop(key, None)
+            data.append({"id": rec["id"], "before": dict(rec["metadata"]), "after": after})
+            if not body.get("dryRun"):
+                rec["metadata"] = after
+        return _json(200, {"data": data, "recordIds": [r["id"] for r in targets]})
+
+    @route("GET", r"/records/export")
+    def _export(self, request: httpx2.Request) -> httpx2.Response:
+        q = request.url.params
+        spec = json.loads(q["recordFilter"]) if q.get("recordFilter") else {}
+        rows = self._matching(q.get("type"), spec.get("where"))
+        if not rows:
+            return httpx2.Response(204)
+        keys = sorted({k for r in rows for k in r["metadata"]})
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["id", "type", "name", *keys])
+        for r in rows:
+            writer.writerow([r["id"], r["type"], r["name"], *(r["metadata"].get(k, "") for k in keys)])
+        return httpx2.Response(200, content=out.getvalue().encode(), headers={"content-type": "text/csv"})
+
+    @route("GET", r"/records/field-values")
+    def _field_values(self, request: httpx2.Request) -> httpx2.Response:
+        q = request.url.params
+        counts: dict[str, int] = {}
+        for r in self._matching(q["type"], None):
+            if q["field"] in r["metadata"]:
+                value = r["metadata"][q["field"]]
+                counts[value] = counts.get(value, 0) + 1
+        limit = int(q.get("limit", "20"))
+        ranked = sorted(counts.items(), key=lambda kv: -kv[1])
+        values = [{"value": v, "count": c} for v, c in ranked[:limit]]
+        return _json(
+            200, {"type": q["type"], "field": q["field"], "values": values, "truncated": len(ranked) > limit}
+        )
+
+    @route("POST", r"/records/preview-filter")
+    def _preview_filter(self, request: httpx2.Request) -> httpx2.Response:
+        body = json.loads(request.content)
+        rows = self._matching(body["type"], body.get("where"))
+        samples = [{"id": r["id"], "name": r["name"], "metadata": r["metadata"]} for r in rows[:5]]
+        return _json(
+            200,
+            {"type": body["type"], "matchedCount": len(rows), "truncated": len(rows) > 5, "samples": samples},
+        )
+
+    @route("GET", r"/records/schema")
+    def _schema(self, request: httpx2.Request) -> httpx2.Response:
+        q = request.url.params
+        rows = self._matching(q["type"], None)
+        keys = sorted({k for r in rows for k in r["metadata"]})
+        fields = [
+            {
+                "name": k,
+                "type": "string",
+                "required": all(k in r["metadata"] for r in rows),
+                "example": "x" * 500,
+            }
+            for k in keys
+        ]
+        return _json(
+            200,
+            {
+                "type": q["type"],
+                "totalRecords": len(rows),
+                "sampledRecords": len(rows),
+                "sampledAt": "2026-11-01T00:00:00Z",
+                "fields": fields,
+            },
+        )
+
+    @route("POST", r"/records/upload-csv")
+    def _upload_csv(self, request: httpx2.Request) -> httpx2.Response:
+        parts = _multipart(request)
+        self.uploads.append(parts)
+        if "file" not in parts or parts["file"][0] is None:
+            return _json(400, {"error": "file part is required"})
+        fields = {k: v[2].decode() for k, v in parts.items() if k != "file"}
+        reader = csv.DictReader(io.StringIO(parts["file"][2].decode("utf-8-sig")))
+        created, errors = [], []
+        for n, row in enumerate(reader, start=2):
+            name = row.get(fields["nameColumn"])
+            if not name:
+                errors.append(f"Row {n}: Missing required field {fields['nameColumn']}")
+                continue
+            type_ = fields.get("typeValue") or row.get(fields.get("typeColumn", ""), "")
+            meta = {k: v for k, v in row.items() if k not in {fields["nameColumn"], fields.get("typeColumn")}}
+            created.append(self.add_record(type_, name, meta))
+        out: dict[str, Any] = {
+            "success": True,
+            "message": f"Created {len(created)} records",
+            "created": len(created),
+            "errors": len(errors),
+            "errorDetails": errors,
+            "records": [{k: r[k] for k in ("id", "type", "name", "metadata")} for r in created],
+        }
+        if reader.fieldnames and "First Name" in reader.fieldnames:
+            out["warnings"] = [{"code": "KEY_RENAMED", "from": "First Name", "to": "first_name"}]
+        return _json(200, out)
+
+    @route("GET", r"/records/([^/]+)/costs")
+    def _costs(self, request: httpx2.Request, rid: str) -> httpx2.Response:
+        if rid not in self.records:
+            return _json(404, {"error": "Record not found"})
+        return _json(
+            200,
+            {
+                "totalCost": 0.0123,
+                "promptTokens": 100,
+                "completionTokens": 50,
+                "totalTokens": 150,
+                "executionCount": 2,
+                "modelBreakdown": [{"model": "gpt-x", "count": 2, "tokens": 150, "cost": 0.0123}],
+            },
+        )
+
+    @route("GET", r"/records/([^/]+)/results")
+    def _results(self, request: httpx2.Request, rid: str) -> httpx2.Response:
+        if rid not in self.records:
+            return _json(404, {"error": "Record not found"})
+        q = request.url.params
+        rows = [r for r in self.results.get(rid, []) if not q.get("status") or r["status"] == q["status"]]
+        page, limit = int(q.get("page", "1")), int(q.get("limit", "20"))
+        chunk = rows[(page - 1) * limit : page * limit]
+        more = page * limit < len(rows)
+        pagination = {"page": page, "limit": limit, "hasMore": more, "hasPrev": page > 1, "hasNextPage": more}
+        return _json(200, {"data": chunk, "pagination": pagination})
+
+    @route("DELETE", r"/records/([^/]+)/results")
+    def _delete_result(self, request: httpx2.Request, rid: str) -> httpx2.Response:
+        result_id = json.loads(request.content)["resultId"]
+        rows = self.results.get(rid, [])
+        if rid not in self.records or not any(r["id"] == result_id for r in rows):
+            return _json(404, {"error": "Result not found"})
+        self.results[rid] = [r for r in rows if r["id"] != result_id]
+        return httpx2.Response(204)
+
+    @route("GET", r"/records/([^/]+)/step-results")
+    def _record_step_results(self, request: httpx2.Request, rid: str) -> httpx2.Response:
+        if rid not in self.records:
+            return _json(404, {"error": "Record not found"})
+        q = request.url.params
+        rows = [r for r in self.step_results if r.get("recordId") == rid]
+        offset, limit = int(q.get("offset", "0")), int(q.get("limit", "20"))
+        page = rows[offset : offset + limit]
+        more = offset + limit < len(rows)
+        pagination = {"hasMore": more, "limit": limit, "offset": offset, "returned": len(page)}
+        return _json(200, {"data": page, "pagination": pagination})
+
 
 def _compact(rec: dict[str, Any]) -> dict[str, Any]:
     def cut(v: Any) -> Any:
@@ -360,3 +550,33 @@ def _compact(rec: dict[str, Any]) -> dict[str, Any]:
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> httpx2.Response:
     return httpx2.Response(status, json=body, headers=headers or {})
+
+
+def _matches(record: dict[str, Any], where: dict[str, Any]) -> bool:
+    """Enough of the filter language for tests: eq/in/isSet on a field, and and/or groups."""
+    if "conditions" in where:
+        hits = [_matches(record, c) for c in where["conditions"]]
+        return all(hits) if where["op"] == "and" else any(hits)
+    field_ = where["field"]
+    value = record.get(field_) if field_ in {"id", "name"} else record["metadata"].get(field_)
+    if where["op"] == "eq":
+        return bool(value == where["value"])
+    if where["op"] == "in":
+        return value in where["value"]
+    if where["op"] == "isSet":
+        return value is not None
+    raise AssertionError(f"fake filter does not support op {where['op']!r}")
+
+
+def _multipart(request: httpx2.Request) -> dict[str, tuple[str | None, str | None, bytes]]:
+    """name -> (filename, content type, bytes) for each part of a multipart/form-data body."""
+    head = f"Content-Type: {request.headers['content-type']}\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + request.content)
+    parts: dict[str, tuple[str | None, str | None, bytes]] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        filename = part.get_filename()
+        ctype = part.get_content_type() if part.get("content-type") else None
+        parts[str(name)] = (filename, ctype, payload if isinstance(payload, bytes) else b"")
+    return parts

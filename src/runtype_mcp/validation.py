@@ -15,7 +15,9 @@ from pydantic_core import ErrorDetails
 from runtype_mcp.errors import ArgumentError, Detail, api_path_to_arg, render
 
 # Parts of a pydantic `loc` that name a union member, not a field.
-_TYPE_TAG = re.compile(r"^(str|int|float|bool|dict|list|none|json-or-python|function-\w+|literal|where-\w+)\b|\[")
+_TYPE_TAG = re.compile(
+    r"^(str|int|float|bool|dict|list|none|json-or-python|function-\w+|literal|where-\w+)\b|\["
+)
 
 _HINTS = {
     "missing": "add this argument",

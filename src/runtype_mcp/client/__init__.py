@@ -3,9 +3,10 @@
 from runtype_mcp.client.core import MISSING_KEY, BaseClient, CallStats, Response, call_stats, segment
 from runtype_mcp.client.flows import FlowsAPI
 from runtype_mcp.client.records import RecordsAPI
+from runtype_mcp.client.records_more import RecordsMoreAPI
 
 
-class RuntypeClient(RecordsAPI, FlowsAPI):
+class RuntypeClient(RecordsAPI, RecordsMoreAPI, FlowsAPI):
     """All endpoints; construct with `RuntypeClient(RuntypeClient.build_http(settings), settings)`."""
 
 

@@ -1,0 +1,122 @@
+"""The remaining Records endpoints (runtype-api.md §2.3-2.9, §2.12-2.16): one method each."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import httpx2
+
+from runtype_mcp.client.core import (
+    MISSING_KEY,
+    BaseClient,
+    Response,
+    _parse,
+    _query,
+    _scope,
+    call_stats,
+    expect_object,
+    segment,
+)
+from runtype_mcp.errors import ConfigError, RequestInfo, TransportFailure, error_from_response
+
+MAX_ERROR_BODY = 65536
+
+
+class RecordsMoreAPI(BaseClient):
+    async def delete_record(self, record_id: str) -> Response:
+        path = f"/records/{segment(record_id, 'record_id')}"
+        return await self.request("DELETE", path, resource=("record", record_id))
+
+    async def bulk_delete_records(self, ids: list[str]) -> dict[str, Any]:
+        resp = await self.request("POST", "/records/bulk-delete", json_body={"ids": ids})
+        return expect_object(resp, "bulk delete")
+
+    async def bulk_edit_records(self, body: dict[str, Any]) -> dict[str, Any]:
+        # A dry run writes nothing, so it may be retried like a read; a real write may not.
+        resp = await self.request(
+            "POST", "/records/bulk-edit", json_body=body, retry=bool(body.get("dryRun"))
+        )
+        return expect_object(resp, "bulk edit")
+
+    async def field_values(self, **params: Any) -> dict[str, Any]:
+        resp = await self.request("GET", "/records/field-values", params=params)
+        return expect_object(resp, "field values")
+
+    async def preview_record_filter(self, body: dict[str, Any]) -> dict[str, Any]:
+        resp = await self.request("POST", "/records/preview-filter", json_body=body, retry=True)
+        return expect_object(resp, "preview filter")
+
+    async def discover_record_schema(self, **params: Any) -> dict[str, Any]:
+        resp = await self.request("GET", "/records/schema", params=params)
+        return expect_object(resp, "record schema")
+
+    async def upload_records_csv(
+        self, filename: str, content: bytes, fields: dict[str, str]
+    ) -> dict[str, Any]:
+        """A real multipart file part (the generated SDK sends none: runtype-api.md §0.1 pitfall 2)."""
+        resp = await self.request(
+            "POST", "/records/upload-csv", files={"file": (filename, content, "text/csv")}, data=fields
+        )
+        return expect_object(resp, "upload csv")
+
+    async def record_costs(self, record_id: str) -> dict[str, Any]:
+        path = f"/records/{segment(record_id, 'record_id')}/costs"
+        resp = await self.request("GET", path, resource=("record", record_id))
+        return expect_object(resp, "record costs")
+
+    async def record_results(self, record_id: str, **params: Any) -> dict[str, Any]:
+        path = f"/records/{segment(record_id, 'record_id')}/results"
+        resp = await self.request("GET", path, params=params, resource=("record", record_id))
+        return expect_object(resp, "record results")
+
+    async def delete_record_result(self, record_id: str, result_id: str) -> Response:
+        path = f"/records/{segment(record_id, 'record_id')}/results"
+        return await self.request(
+            "DELETE", path, json_body={"resultId": result_id}, resource=("result", result_id)
+        )
+
+    async def record_step_results(self, record_id: str, **params: Any) -> dict[str, Any]:
+        path = f"/records/{segment(record_id, 'record_id')}/step-results"
+        resp = await self.request("GET", path, params=params, resource=("record", record_id))
+        return expect_object(resp, "record step results")
+
+    async def export_records_csv(
+        self, params: Mapping[str, Any], write: Callable[[bytes], Awaitable[object]]
+    ) -> int:
+        """Stream the CSV into `write` chunk by chunk; returns the byte count (0 for a 204).
+
+        Sent once: a retry after some bytes were written would duplicate them, and the caller
+        discards a partial file anyway. Errors map through the same function as every request.
+        """
+        if self.settings.api_key is None and not self.settings.sandbox:
+            raise ConfigError(MISSING_KEY)
+        path = "/records/export"
+        info = RequestInfo(method="GET", path=path, scope=_scope("GET", path))
+        stats = call_stats.get()
+        if stats is not None:
+            stats.requests += 1
+            stats.attempts += 1
+        total = 0
+        try:
+            async with self.http.stream("GET", path, params=_query(params)) as resp:
+                if stats is not None:
+                    stats.last_status = resp.status_code
+                if resp.status_code >= 300:
+                    raw = b""
+                    async for chunk in resp.aiter_bytes():
+                        raw += chunk
+                        if len(raw) > MAX_ERROR_BODY:
+                            break
+                    body = _parse(raw[:MAX_ERROR_BODY], resp.headers.get("content-type", ""))
+                    retry_after = resp.headers.get("retry-after") if resp.status_code >= 400 else None
+                    raise error_from_response(info, resp.status_code, body, retry_after)
+                async for chunk in resp.aiter_bytes():
+                    if chunk:
+                        total += len(chunk)
+                        await write(chunk)
+        except httpx2.TimeoutException as exc:
+            raise TransportFailure(info, type(exc).__name__, timeout=True) from None
+        except httpx2.TransportError as exc:
+            raise TransportFailure(info, f"{type(exc).__name__}: {exc}", timeout=False) from None
+        return total

@@ -1,0 +1,203 @@
+"""Outputs of the bulk, data and result tools of the records toolset (compact, always bounded)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from runtype_mcp.errors import clean
+from runtype_mcp.models.outputs import Out, RecordRow
+
+
+def shrink(value: Any, text: int = 100, keys: int = 20) -> Any:
+    """A JSON value with long strings cut to `text` chars and objects/lists cut to `keys` entries."""
+    if isinstance(value, str):
+        return clean(value, text) if len(value) > text else value
+    if isinstance(value, dict):
+        items = list(value.items())
+        out = {str(k)[:80]: shrink(v, text, keys) for k, v in items[:keys]}
+        if len(items) > keys:
+            out["…"] = f"{len(items) - keys} more keys"
+        return out
+    if isinstance(value, list):
+        head = [shrink(v, text, keys) for v in value[:keys]]
+        return [*head, f"… {len(value) - keys} more"] if len(value) > keys else head
+    return value
+
+
+class RecordDeleteOut(Out):
+    deleted: bool
+    record: RecordRow
+    note: str | None = None
+
+
+class BulkDeleteOut(Out):
+    deleted: bool
+    requested: int
+    deleted_count: int | None = None
+    deleted_ids: list[str] | None = None
+    not_found_ids: list[str] | None = None
+    would_delete: list[str] | None = None
+    ids_omitted: int | None = None
+    note: str | None = None
+
+
+class EditDiff(Out):
+    id: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+class BulkEditOut(Out):
+    dry_run: bool
+    written: bool
+    matched: int
+    changed: int
+    diffs: list[EditDiff]
+    diffs_omitted: int | None = None
+    warnings: list[str] = Field(default_factory=list)
+    next: str
+
+
+class ExportOut(Out):
+    written: bool
+    path: str
+    bytes: int = 0
+    row_count: int | None = None
+    columns: list[str] = Field(default_factory=list)
+    columns_omitted: int | None = None
+    preview_rows: list[list[str]] = Field(default_factory=list)
+    note: str | None = None
+
+
+class UploadRow(Out):
+    id: str | None = None
+    name: str | None = None
+    type: str | None = None
+
+
+class UploadOut(Out):
+    success: bool | None = None
+    created: int
+    errors: int
+    error_details: list[str] = Field(default_factory=list)
+    error_details_omitted: int | None = None
+    records: list[UploadRow] = Field(default_factory=list)
+    records_omitted: int | None = None
+    warnings: list[str] = Field(default_factory=list)
+    message: str | None = None
+    next: str
+
+
+class FieldValue(Out):
+    value: Any = None
+    count: int | None = None
+
+
+class FieldValuesOut(Out):
+    type: str
+    field: str
+    values: list[FieldValue]
+    truncated: bool
+    note: str | None = None
+
+
+class FilterPreviewOut(Out):
+    type: str
+    matched_count: int | None = None
+    truncated: bool | None = None
+    samples: list[RecordRow]
+    next: str
+
+
+class SchemaField(Out):
+    name: str
+    type: str | None = None
+    required: bool | None = None
+    format: str | None = None
+    example: Any = None
+    description: str | None = None
+
+
+class SchemaOut(Out):
+    type: str
+    total_records: int | None = None
+    sampled_records: int | None = None
+    sampled_at: str | None = None
+    fields: list[SchemaField]
+    fields_omitted: int | None = None
+
+
+class ModelCost(Out):
+    model: str | None = None
+    count: int | None = None
+    tokens: int | None = None
+    cost: float | str | None = None
+
+
+class CostsOut(Out):
+    record_id: str
+    total_cost: float | str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    total_tokens: int | None = None
+    execution_count: int | None = None
+    models: list[ModelCost] = Field(default_factory=list)
+
+
+class ResultRow(Out):
+    id: str | None = None
+    status: str | None = None
+    created_at: str | None = None
+    flow_id: str | None = None
+    flow_name: str | None = None
+    prompt_id: str | None = None
+    prompt_name: str | None = None
+    output: str | None = None
+    output_chars: int | None = None  # set only when output was cut: the full length
+    execution_time_ms: float | None = None
+    total_tokens: int | None = None
+    model: str | None = None
+    model_cost: str | None = None
+    tool_cost: str | None = None
+
+
+class ResultList(Out):
+    results: list[ResultRow]
+    count: int
+    has_more: bool
+    next_cursor: str | None = None
+    note: str | None = None
+
+
+class ResultDeleteOut(Out):
+    deleted: bool
+    record_id: str
+    result_id: str
+    record_name: str | None = None
+    note: str | None = None
+
+
+class RecordStepRow(Out):
+    id: str | None = None
+    step: str | None = None
+    type: str | None = None
+    status: str | None = None
+    flow_id: str | None = None
+    batch_id: str | None = None
+    created_at: str | None = None
+    duration_ms: float | None = None
+    model: str | None = None
+    total_tokens: int | None = None
+    output: str | None = None
+    output_chars: int | None = None  # set only when output was cut: the full length
+    error: str | None = None
+
+
+class RecordStepList(Out):
+    step_results: list[RecordStepRow]
+    count: int
+    has_more: bool
+    next_cursor: str | None = None
+    note: str | None = None
