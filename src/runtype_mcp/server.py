@@ -66,8 +66,8 @@ def selected_tools(settings: Settings) -> list[ToolSpec]:
 def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
     """What the model reads of an input schema, minus the noise it pays tokens for on every turn.
 
-    Drops pydantic's auto-generated `title`s, `default: null` and `additionalProperties: true`
-    (the JSON Schema default), and advertises an optional
+    Drops pydantic's auto-generated `title`s, `default: null`, `additionalProperties: true`
+    (the JSON Schema default) and generous length caps (>= 100, still enforced), and advertises an optional
     `X | None` parameter as plain `X` (omitting it means None). Validation still runs on the
     full pydantic model, so an explicit null from a client is accepted as before.
     """
@@ -85,6 +85,13 @@ def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
                 continue
             if key == "additionalProperties" and value is True and not in_properties:
                 continue  # the JSON Schema default
+            if (
+                key in {"maxLength", "maxItems"}
+                and isinstance(value, int)
+                and value >= 100
+                and not in_properties
+            ):
+                continue  # generous safety caps a model never nears; still enforced, with a clear error
             out[key] = walk(value, key in {"properties", "$defs"})
         variants = out.get("anyOf")
         if (
@@ -131,7 +138,16 @@ class RuntypeServer(MCPServer[AppState]):
 
     async def list_tools(self) -> list[MCPTool]:
         tools = await super().list_tools()
-        return [t.model_copy(update={"input_schema": compact_schema(t.input_schema)}) for t in tools]
+        # Outputs are dumped with exclude_none, so a compacted (non-null) output schema is exact too.
+        return [
+            t.model_copy(
+                update={
+                    "input_schema": compact_schema(t.input_schema),
+                    "output_schema": compact_schema(t.output_schema) if t.output_schema else None,
+                }
+            )
+            for t in tools
+        ]
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Any = None

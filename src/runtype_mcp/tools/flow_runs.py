@@ -29,12 +29,9 @@ DONE = frozenset({"completed", "failed", "cancelled", "interrupted"})
 async def run_flow_on_record_type(
     ctx: Ctx, flow_id: FlowId, record_type: RecordType
 ) -> Annotated[CallToolResult, RunOnTypeOut]:
-    """Run a flow once on every record of a type. Costs one execution per record and may write records;
-    it is never retried automatically. Check the record count first with list_records.
-
-    Up to 10 records run now and each outcome is returned; more are scheduled as a batch: follow it
-    with get_batch_status.
-    """
+    """Run a flow on every record of a type (one execution each; may write records; never retried).
+    Check the count with list_records first. Up to 10 run now with outcomes; more become a batch to
+    follow with get_batch_status."""
     resp = await client_of(ctx).run_on_record_type(flow_id, record_type)
     if resp.http_status == 202 or (resp.status or "").lower() in RUNS_STARTED:
         follow = (
@@ -121,9 +118,7 @@ async def list_flow_step_results(
     cursor: Cursor = None,
 ) -> Annotated[CallToolResult, StepResultList]:
     """Per-step results of a flow's runs, newest first: status, duration, output preview, error.
-
-    Use it to check what a run did or to diagnose a failed one (status="failed").
-    """
+    Use status="failed" to diagnose."""
     offset = offset_from(cursor)
     body = await client_of(ctx).flow_step_results(
         flow_id,
@@ -181,26 +176,23 @@ async def run_flow(
     record_id: RecordId | None = None,
     inputs: Annotated[
         dict[str, Any] | None,
-        Field(description="Template variables for the run, read as {{key}} (no leading _)."),
+        Field(description="Variables for the run, read as {{key}}."),
     ] = None,
     wait: Annotated[
         bool,
-        Field(description="true: wait and return the output; false: start it and return an execution_id."),
+        Field(description="false: start and return an execution_id."),
     ] = True,
     execution_id: Annotated[
         str | None,
         Field(
             max_length=512,
-            description="execution_id from an earlier run_flow(wait=false): report its status.",
+            description="execution_id from run_flow(wait=false): report its status.",
         ),
     ] = None,
     full_output: Annotated[bool, Field(description="Return outputs uncut (up to 15k chars).")] = False,
 ) -> Annotated[CallToolResult, FlowRunOut]:
-    """Run one flow on one record and return the final output and a per-step summary.
-
-    Test a flow here on one record before run_flow_on_record_type. Costs one execution; never retried
-    automatically. With execution_id, it only reports that earlier run's status.
-    """
+    """Run a flow on one record: final output and per-step summary. Test here before
+    run_flow_on_record_type. One execution; never retried. With execution_id: that run's status."""
     client = client_of(ctx)
     limit = FULL_LIMIT if full_output else FINAL_PREVIEW
     if execution_id is not None:

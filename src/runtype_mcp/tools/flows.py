@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Elicit, ElicitationResult, Resolve
 from mcp.types import CallToolResult
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from runtype_mcp.errors import ArgumentError, Detail, NotFound, clean
 from runtype_mcp.models import Flow
@@ -30,8 +31,7 @@ StepType = Literal[
 
 
 class StepIn(BaseModel):
-    """One flow step. Step outputs are read by later steps as {{outputVariable}}; record fields as
-    {{_record.metadata.<key>}} and {{_record.name}}."""
+    """Later steps read outputs as {{outputVariable}}, record fields as {{_record.metadata.<key>}}."""
 
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200, description="Step display name.")
@@ -49,7 +49,15 @@ class StepIn(BaseModel):
     when: str | None = Field(default=None, max_length=2000, description="JS predicate; falsy skips the step.")
 
 
-def _steps_body(steps: list[StepIn]) -> list[dict[str, Any]]:
+class StepReplace(StepIn):
+    """A step of the new, complete step list."""
+
+    type: Annotated[
+        StepType, WithJsonSchema({"type": "string", "description": "A step type, as in create_flow."})
+    ]
+
+
+def _steps_body(steps: Sequence[StepIn]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     last = 0
     for step in steps:
@@ -90,7 +98,7 @@ async def list_flows(
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> Annotated[CallToolResult, FlowList]:
-    """List flows as compact rows (id, name, dates). Use it to find a flow_id; get_flow shows its steps."""
+    """List flows (id, name, dates) to find a flow_id; get_flow shows the steps."""
     page = await client_of(ctx).list_flows(search=search, limit=limit, cursor=cursor, view="compact")
     rows = [
         FlowRow(
@@ -104,7 +112,7 @@ async def list_flows(
 
 @flows.tool(title="Get flow", kind="read")
 async def get_flow(ctx: Ctx, flow_id: FlowId) -> Annotated[CallToolResult, FlowOut]:
-    """Get a flow with all its steps and their configs. flow_id comes from list_flows or create_flow."""
+    """Get a flow with all its steps and their configs. flow_id from list_flows."""
     flow = await client_of(ctx).get_flow(flow_id)
     return result(flow_out(flow, with_config=True), [flow_link(flow.id, flow.name)])
 
@@ -116,10 +124,8 @@ async def create_flow(
     steps: Annotated[list[StepIn], Field(min_length=1, max_length=100, description="Steps, in run order.")],
     description: Annotated[str | None, Field(max_length=2000, description="What the flow does.")] = None,
 ) -> Annotated[CallToolResult, FlowOut]:
-    """Create a flow: an ordered list of typed steps that runs against a record.
-
-    Next: try it with run_flow_on_record_type (or run_flow on one record, where available).
-    """
+    """Create a flow: ordered, typed steps that run against a record. Test it with run_flow, then
+    run_flow_on_record_type."""
     body: dict[str, Any] = {"name": name, "steps": _steps_body(steps)}
     if description is not None:
         body["description"] = description
@@ -129,7 +135,7 @@ async def create_flow(
 
 
 class StepPatch(BaseModel):
-    """A change to one existing step; config keys given are set, others kept."""
+    """One step's changes: config keys given are set, others kept."""
 
     model_config = ConfigDict(extra="forbid")
     step: str = Field(
@@ -148,22 +154,15 @@ async def update_flow(
     name: Annotated[str | None, Field(min_length=1, max_length=200, description="New flow name.")] = None,
     description: Annotated[str | None, Field(max_length=2000)] = None,
     steps: Annotated[
-        list[StepIn] | None,
-        Field(
-            min_length=1,
-            max_length=100,
-            description="REPLACES the whole step list; steps left out are deleted.",
-        ),
+        list[StepReplace] | None,
+        Field(min_length=1, max_length=100, description="REPLACES all steps; steps left out are deleted."),
     ] = None,
     step_update: Annotated[
-        StepPatch | None,
-        Field(description="Change one step instead (read-merge-write); other steps untouched."),
+        StepPatch | None, Field(description="Change one step (read-merge-write); others untouched.")
     ] = None,
 ) -> Annotated[CallToolResult, FlowUpdateOut]:
-    """Change a flow's name, description or steps; edits land in a draft (publish_flow makes them live).
-
-    `steps` replaces every step, so prefer `step_update` to change one step. flow_id from list_flows.
-    """
+    """Change a flow's name, description or steps (a draft until publish_flow). steps replaces ALL
+    steps; step_update changes one. flow_id from list_flows."""
     if name is None and description is None and steps is None and step_update is None:
         raise ArgumentError(
             [Detail("(arguments)", "nothing to change", "pass name, description, steps or step_update")]
@@ -219,10 +218,8 @@ async def delete_flow(
         bool, Field(description="true only after the user agreed to delete this flow.")
     ] = False,
 ) -> Annotated[CallToolResult, FlowDeleteOut]:
-    """Delete a flow and, with it, its step results. Irreversible: asks the user first (or needs confirm=true).
-
-    flow_id from list_flows.
-    """
+    """Delete a flow and its step results. Asks the user first, or needs confirm=true.
+    flow_id from list_flows."""
     client = client_of(ctx)
     flow = await client.get_flow(flow_id)
     decision = decide(approval, ctx)
@@ -254,10 +251,8 @@ async def delete_flow(
 
 @flows.tool(title="Export flow for the runtime", kind="read")
 async def export_flow_runtime(ctx: Ctx, flow_id: FlowId) -> Annotated[CallToolResult, FlowExportOut]:
-    """Export a flow as a self-contained runtime definition (Enterprise/BYOC plans; others get a 403).
-
-    flow_id from list_flows. Large definitions are summarised.
-    """
+    """Export a flow as a self-contained runtime definition (Enterprise/BYOC plans only).
+    flow_id from list_flows."""
     body = await client_of(ctx).export_flow_runtime(flow_id)
     raw_steps = body.get("steps")
     steps: list[Any] = raw_steps if isinstance(raw_steps, list) else []

@@ -10,11 +10,9 @@ from runtype_mcp.tools.filters import Where
 
 RecordId = Annotated[
     str,
-    Field(min_length=1, max_length=512, description="Record id, e.g. from list_records or create_record."),
+    Field(min_length=1, max_length=512, description="Record id (from list_records)."),
 ]
-FlowId = Annotated[
-    str, Field(min_length=1, max_length=512, description="Flow id, e.g. from list_flows or create_flow.")
-]
+FlowId = Annotated[str, Field(min_length=1, max_length=512, description="Flow id (from list_flows).")]
 BatchId = Annotated[
     str, Field(min_length=1, max_length=512, description="batch_id returned by run_flow_on_record_type.")
 ]
@@ -24,19 +22,16 @@ ResultId = Annotated[
 Confirm = Annotated[bool, Field(description="true once the user approved what a call without it listed.")]
 RecordType = Annotated[
     str,
-    Field(min_length=1, max_length=255, description="Record type (like a table name), e.g. 'customer'."),
+    Field(min_length=1, max_length=255, description="Record type, e.g. 'customer'."),
 ]
 RecordName = Annotated[
     str, Field(min_length=1, max_length=500, description="Record name, unique within its type.")
 ]
-Metadata = Annotated[
-    dict[str, Any],
-    Field(description='The record\'s JSON payload: an object of fields, e.g. {"tier": "gold", "score": 3}.'),
-]
+Metadata = Annotated[dict[str, Any], Field(description='Record payload, e.g. {"tier": "gold"}.')]
 Limit = Annotated[int, Field(ge=1, le=100, description="Rows per page (1-100).")]
 Cursor = Annotated[
     str | None,
-    Field(max_length=2000, description="next_cursor from the previous page; omit for the first page."),
+    Field(max_length=2000, description="next_cursor of the previous page."),
 ]
 # The same typed filter as `filters.WhereArg`, advertised by reference where a tool repeats it
 # (the full grammar is spelled out once, on preview_record_filter).

@@ -28,7 +28,7 @@ records = Toolset("records")
 
 
 class Message(BaseModel):
-    """One conversation message attached to a record."""
+    """A conversation message."""
 
     model_config = ConfigDict(extra="forbid")
     role: Literal["user", "assistant"]
@@ -39,12 +39,12 @@ Messages = Annotated[
     list[Message] | None,
     Field(
         max_length=500,
-        description="Conversation messages to store on the record; omit to leave them as they are.",
+        description="Messages to store on the record.",
     ),
 ]
 OwnerId = Annotated[
     str | None,
-    Field(max_length=255, description="Owner key: your own user or tenant id, or owner_id from get_record."),
+    Field(max_length=255, description="Owner key (yours, or owner_id from get_record)."),
 ]
 
 
@@ -58,11 +58,8 @@ async def list_records(
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> Annotated[CallToolResult, RecordList]:
-    """List records, newest first, as compact rows (strings over 100 chars are cut to a preview).
-
-    Use it to find record ids and see a type's data; pass `next_cursor` back as `cursor` for the
-    next page. For the full, uncut record use get_record. Never write compact values back.
-    """
+    """List records as compact rows, newest first (strings over 100 chars are cut). Finds record ids;
+    get_record gives full values (never write compact values back)."""
     page = await client_of(ctx).list_records(
         type=type, name=name, search=search, ownerId=owner_id, limit=limit, cursor=cursor, view="compact"
     )
@@ -74,10 +71,7 @@ async def list_records(
 
 @records.tool(title="Get record", kind="read")
 async def get_record(ctx: Ctx, record_id: RecordId) -> Annotated[CallToolResult, RecordOut]:
-    """Get one record in full (metadata uncut, messages included).
-
-    record_id comes from list_records, create_record or a flow run's results.
-    """
+    """Get one record in full (metadata uncut, messages included). record_id from list_records."""
     record = await client_of(ctx).get_record(record_id)
     return result(record_out(record, with_messages=True), [record_link(record.id, record.name)])
 
@@ -91,12 +85,8 @@ async def create_record(
     messages: Messages = None,
     owner_id: OwnerId = None,
 ) -> Annotated[CallToolResult, RecordWrite]:
-    """Create a record of a type. The (type, name) pair must be new; if it exists, the error gives the
-    existing record_id to use with update_record instead.
-
-    Safe against duplicates: if Runtype fails mid-request, the server checks by type and name before
-    any retry, so one call never creates two records.
-    """
+    """Create a record; (type, name) must be unique: a conflict error gives the existing record_id for
+    update_record. Never duplicates: a failed attempt is checked by type and name before any retry."""
     check_json_size(metadata, "metadata")
     body: dict[str, Any] = {"name": name, "type": type, "metadata": metadata or {}}
     if messages is not None:
@@ -167,15 +157,13 @@ async def update_record(
     type: RecordType | None = None,
     metadata: Annotated[
         dict[str, Any] | None,
-        Field(
-            description="Metadata fields to write. How they combine with existing fields: see metadata_mode."
-        ),
+        Field(description="Fields to write; see metadata_mode."),
     ] = None,
     metadata_mode: Annotated[
         Literal["merge", "replace"],
         Field(
-            description="merge (default): the given keys are set, every other existing key is kept "
-            "(read-then-write; not atomic). replace: metadata becomes exactly the object given; keys not sent are deleted."
+            description="merge: set these keys, keep the rest (read-then-write). "
+            "replace: metadata becomes exactly this object; other keys are deleted."
         ),
     ] = "merge",
     remove_metadata_keys: Annotated[
@@ -184,10 +172,8 @@ async def update_record(
     messages: Messages = None,
     owner_id: OwnerId = None,
 ) -> Annotated[CallToolResult, RecordWrite]:
-    """Change a record's name, type, metadata, messages or owner. Fields you omit stay as they are.
-
-    record_id comes from list_records or get_record. Send at least one field to change.
-    """
+    """Change a record's name, type, metadata, messages or owner; omitted fields stay.
+    record_id from list_records."""
     if all(v is None for v in (name, type, metadata, remove_metadata_keys, messages, owner_id)):
         raise ArgumentError(
             [
