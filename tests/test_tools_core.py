@@ -281,3 +281,11 @@ async def test_a_call_past_the_overall_deadline_is_stopped_with_a_clear_error(mo
             run = await client.call_tool("run_flow_on_record_type", {"flow_id": "f", "record_type": "t"})
     assert read.is_error and "stopped after 0.3 s" in text(read) and "safe to repeat" in text(read)
     assert run.is_error and "may or may not have happened" in text(run)
+
+
+async def test_a_failed_read_only_post_is_called_safe_to_repeat(fake: FakeRuntype, mode: str) -> None:
+    fake.fail("POST", "/records/preview-filter", 503, times=5)
+    async with connect(fake, mode) as client:
+        res = await client.call_tool("preview_record_filter", {"type": "customer"})
+    assert res.is_error and "safe to repeat" in text(res)
+    assert len(fake.sent("POST", "/v1/records/preview-filter")) == 3, "a read-only POST is retried"

@@ -151,10 +151,11 @@ class RequestInfo:
     attempts: int = 1
     resource: tuple[str, str] | None = None  # ("record", "rec_123")
     scope: str | None = None
+    safe: bool | None = None  # set when the caller knows better than the method (a read-only POST)
 
     @property
     def idempotent(self) -> bool:
-        return self.method in {"GET", "PUT", "DELETE", "HEAD"}
+        return self.safe if self.safe is not None else self.method in {"GET", "PUT", "DELETE", "HEAD"}
 
 
 class TransportFailure(RuntypeMCPError):

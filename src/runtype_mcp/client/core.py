@@ -175,7 +175,9 @@ class BaseClient:
             headers = {**(headers or {}), "Authorization": f"Bearer {key}"}
         elif self.settings.api_key is None and not self.settings.sandbox:
             raise ConfigError(MISSING_KEY)
-        info = RequestInfo(method=method, path=path, resource=resource, scope=_scope(method, path))
+        info = RequestInfo(
+            method=method, path=path, resource=resource, scope=_scope(method, path), safe=retry
+        )
         stats = call_stats.get()
         if stats is not None:
             stats.requests += 1
