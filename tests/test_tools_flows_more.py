@@ -174,7 +174,8 @@ async def test_flow_step_results_page_with_an_offset_cursor(fake: FakeRuntype, m
         f"sr{i}" for i in range(5)
     ]
     assert first["next_cursor"] == "offset:3" and second["has_more"] is False
-    assert len(first["step_results"][0]["output"]) == 400 and "previews" in first["note"]
+    assert len(first["step_results"][0]["output"]) == 300 and first["step_results"][0]["output_chars"] == 900
+    assert "previews cut at 300" in first["note"]
     assert bad.is_error and "pass next_cursor exactly" in text(bad)
 
 

@@ -34,28 +34,6 @@ class PublishOut(Out):
     message: str | None = None
 
 
-class StepResultRow(Out):
-    id: str | None = None
-    step: str | None = None
-    type: str | None = None
-    status: str | None = None
-    record_id: str | None = None
-    record_name: str | None = None
-    batch_id: str | None = None
-    duration_ms: float | None = None
-    output: Any = None
-    error: str | None = None
-    created_at: str | None = None
-
-
-class StepResultList(Out):
-    step_results: list[StepResultRow]
-    count: int
-    has_more: bool
-    next_cursor: str | None = None
-    note: str | None = None
-
-
 class StepRun(Out):
     name: str | None = None
     type: str | None = None

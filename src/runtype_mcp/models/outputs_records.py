@@ -185,6 +185,8 @@ class RecordStepRow(Out):
     type: str | None = None
     status: str | None = None
     flow_id: str | None = None
+    record_id: str | None = None
+    record_name: str | None = None
     batch_id: str | None = None
     created_at: str | None = None
     duration_ms: float | None = None

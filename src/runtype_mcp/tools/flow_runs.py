@@ -9,12 +9,14 @@ from pydantic import Field
 
 from runtype_mcp.errors import ArgumentError, Detail, clean
 from runtype_mcp.models.outputs import BatchStatusOut, RunOnTypeOut, RunRecordOutcome
-from runtype_mcp.models.outputs_flows import FlowRunOut, StepResultList, StepResultRow, StepRun
+from runtype_mcp.models.outputs_flows import FlowRunOut, StepRun
+from runtype_mcp.models.outputs_records import RecordStepList
 from runtype_mcp.tools.flows import flows
-from runtype_mcp.tools.paging import next_offset, offset_from
+from runtype_mcp.tools.paging import offset_from
 from runtype_mcp.tools.params import BatchId, Cursor, FlowId, Limit, RecordId, RecordType
 from runtype_mcp.tools.preview import preview, short_error
 from runtype_mcp.tools.registry import Ctx, client_of, result
+from runtype_mcp.tools.step_results import step_results_page
 
 MAX_RESULT_ROWS = 50
 OUTPUT_PREVIEW = 400
@@ -116,7 +118,7 @@ async def list_flow_step_results(
     status: Annotated[str | None, Field(max_length=50, description="e.g. completed or failed.")] = None,
     limit: Limit = 20,
     cursor: Cursor = None,
-) -> Annotated[CallToolResult, StepResultList]:
+) -> Annotated[CallToolResult, RecordStepList]:
     """Per-step results of a flow's runs, newest first: status, duration, output preview, error.
     Use status="failed" to diagnose."""
     offset = offset_from(cursor)
@@ -129,44 +131,7 @@ async def list_flow_step_results(
         offset=offset,
         sortOrder="desc",
     )
-    rows = [_step_row(r) for r in body.get("data") or [] if isinstance(r, dict)]
-    page = body.get("pagination") if isinstance(body.get("pagination"), dict) else {}
-    more = bool(page.get("hasMore")) if page else len(rows) >= limit
-    cut = any(r.output_cut for r in rows)
-    return result(
-        StepResultList(
-            step_results=[r.row for r in rows],
-            count=len(rows),
-            has_more=more,
-            next_cursor=next_offset(offset, len(rows), more),
-            note=f"outputs longer than {OUTPUT_PREVIEW} chars are previews" if cut else None,
-        )
-    )
-
-
-class _Row:
-    def __init__(self, row: StepResultRow, output_cut: bool) -> None:
-        self.row, self.output_cut = row, output_cut
-
-
-def _step_row(r: dict[str, Any]) -> _Row:
-    output, cut = preview(r.get("outputPreview"), OUTPUT_PREVIEW)
-    return _Row(
-        StepResultRow(
-            id=r.get("id"),
-            step=r.get("stepName"),
-            type=r.get("stepType"),
-            status=r.get("status"),
-            record_id=r.get("recordId"),
-            record_name=r.get("recordName"),
-            batch_id=r.get("batchExecutionId"),
-            duration_ms=r.get("durationMs"),
-            output=output,
-            error=short_error(r.get("errorMessage")),
-            created_at=r.get("createdAt"),
-        ),
-        cut,
-    )
+    return result(step_results_page(body, offset, limit))
 
 
 @flows.tool(title="Run flow on one record", kind="run", open_world=True)

@@ -6,71 +6,42 @@ bounded with `clean` and the result says what was cut and how to read more.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Elicit, ElicitationResult, Resolve
 from mcp.types import CallToolResult
 from pydantic import Field
 
 from runtype_mcp.errors import NotFound, clean
-from runtype_mcp.models.outputs import Out, RecordRow
+from runtype_mcp.models.outputs import RecordRow
 from runtype_mcp.models.outputs_records import (
     CostsOut,
     ModelCost,
     RecordStepList,
-    RecordStepRow,
     ResultDeleteOut,
     ResultList,
     ResultRow,
 )
 from runtype_mcp.tools.confirm import Approval, ask, decide, not_done_note
-from runtype_mcp.tools.paging import next_offset, next_page, offset_from, page_from
+from runtype_mcp.tools.paging import next_page, offset_from, page_from
 from runtype_mcp.tools.params import Confirm, Cursor, FlowId, RecordId, ResultId
 from runtype_mcp.tools.records import records
 from runtype_mcp.tools.records_bulk import record_preview
 from runtype_mcp.tools.registry import Ctx, client_of, result
+from runtype_mcp.tools.step_results import (
+    PREVIEW,
+    fit,
+    int_of,
+    num_of,
+    step_results_page,
+    str_of,
+    text_of,
+)
 
-PREVIEW = 300
 FULL = 12000  # output characters shared by the rows when full_output=true
-MAX_TEXT = 18000  # a whole result stays under this many characters
-M = TypeVar("M", bound=Out)
 
 Status = Annotated[str | None, Field(max_length=50, description="e.g. completed or failed.")]
 RowLimit = Annotated[int, Field(ge=1, le=25, description="Rows per page (1-25).")]
-
-
-def _fit(build: Callable[[int], M], width: int) -> M:
-    """The output built with the widest previews (halving from `width`) that keeps it under MAX_TEXT."""
-    while True:
-        out = build(width)
-        size = len(
-            json.dumps(
-                out.model_dump(mode="json", exclude_none=True), ensure_ascii=False, separators=(",", ":")
-            )
-        )
-        if size <= MAX_TEXT or width <= 40:
-            return out
-        width //= 2
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _num(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def _str(value: Any, limit: int = 120) -> str | None:
-    return clean(value, limit) if value not in (None, "") else None
 
 
 @records.tool(title="Record costs", kind="read")
@@ -79,10 +50,10 @@ async def get_record_costs(ctx: Ctx, record_id: RecordId) -> Annotated[CallToolR
     body = await client_of(ctx).record_costs(record_id)
     models = [
         ModelCost(
-            model=_str(m.get("model")),
-            count=_int(m.get("count")),
-            tokens=_int(m.get("tokens")),
-            cost=_num(m.get("cost")) if _num(m.get("cost")) is not None else _str(m.get("cost"), 40),
+            model=str_of(m.get("model")),
+            count=int_of(m.get("count")),
+            tokens=int_of(m.get("tokens")),
+            cost=num_of(m.get("cost")) if num_of(m.get("cost")) is not None else str_of(m.get("cost"), 40),
         )
         for m in (body.get("modelBreakdown") or [])[:30]
         if isinstance(m, dict)
@@ -91,11 +62,11 @@ async def get_record_costs(ctx: Ctx, record_id: RecordId) -> Annotated[CallToolR
     return result(
         CostsOut(
             record_id=record_id,
-            total_cost=_num(total) if _num(total) is not None else _str(total, 40),
-            prompt_tokens=_int(body.get("promptTokens")),
-            completion_tokens=_int(body.get("completionTokens")),
-            total_tokens=_int(body.get("totalTokens")),
-            execution_count=_int(body.get("executionCount")),
+            total_cost=num_of(total) if num_of(total) is not None else str_of(total, 40),
+            prompt_tokens=int_of(body.get("promptTokens")),
+            completion_tokens=int_of(body.get("completionTokens")),
+            total_tokens=int_of(body.get("totalTokens")),
+            execution_count=int_of(body.get("executionCount")),
             models=models,
         )
     )
@@ -137,27 +108,27 @@ async def get_record_results(
         )
 
     start = max(PREVIEW, FULL // max(1, len(raw))) if full_output else PREVIEW
-    return result(_fit(build, start))
+    return result(fit(build, start))
 
 
 def _result_row(r: dict[str, Any], width: int) -> ResultRow:
-    text = _text(r.get("result"))
+    text = text_of(r.get("result"))
     over = text is not None and len(text) > width
     return ResultRow(
-        id=_str(r.get("id"), 200),
-        status=_str(r.get("status"), 40),
-        created_at=_str(r.get("createdAt"), 40),
-        flow_id=_str(r.get("flowId"), 200),
-        flow_name=_str(r.get("flowName")),
-        prompt_id=_str(r.get("promptId"), 200),
-        prompt_name=_str(r.get("promptName")),
+        id=str_of(r.get("id"), 200),
+        status=str_of(r.get("status"), 40),
+        created_at=str_of(r.get("createdAt"), 40),
+        flow_id=str_of(r.get("flowId"), 200),
+        flow_name=str_of(r.get("flowName")),
+        prompt_id=str_of(r.get("promptId"), 200),
+        prompt_name=str_of(r.get("promptName")),
         output=clean(text, width) if text is not None else None,
         output_chars=len(text) if over and text is not None else None,
-        execution_time_ms=_num(r.get("executionTimeMs")),
-        total_tokens=_int(r.get("totalTokens")),
-        model=_str(r.get("modelUsed"), 80),
-        model_cost=_str(r.get("modelCost") or r.get("estimatedCost"), 40),
-        tool_cost=_str(r.get("toolCost"), 40),
+        execution_time_ms=num_of(r.get("executionTimeMs")),
+        total_tokens=int_of(r.get("totalTokens")),
+        model=str_of(r.get("modelUsed"), 80),
+        model_cost=str_of(r.get("modelCost") or r.get("estimatedCost"), 40),
+        tool_cost=str_of(r.get("toolCost"), 40),
     )
 
 
@@ -219,38 +190,4 @@ async def get_record_step_results(
         offset=offset,
         sortOrder="desc",
     )
-    raw = [r for r in body.get("data") or [] if isinstance(r, dict)][:limit]
-    paging = body.get("pagination") if isinstance(body.get("pagination"), dict) else {}
-    more = bool(paging.get("hasMore")) if paging else len(raw) >= limit
-
-    def build(width: int) -> RecordStepList:
-        rows = [_step_row(r, width) for r in raw]
-        cut = any(r.output_chars for r in rows)
-        return RecordStepList(
-            step_results=rows,
-            count=len(rows),
-            has_more=more,
-            next_cursor=next_offset(offset, len(raw), more),
-            note=f"Outputs and errors are previews cut at {width} chars." if cut else None,
-        )
-
-    return result(_fit(build, PREVIEW))
-
-
-def _step_row(r: dict[str, Any], width: int) -> RecordStepRow:
-    text = _text(r.get("outputPreview"))
-    return RecordStepRow(
-        id=_str(r.get("id"), 200),
-        step=_str(r.get("stepName")),
-        type=_str(r.get("stepType"), 40),
-        status=_str(r.get("status"), 40),
-        flow_id=_str(r.get("flowId"), 200),
-        batch_id=_str(r.get("batchExecutionId"), 200),
-        created_at=_str(r.get("createdAt"), 40),
-        duration_ms=_num(r.get("durationMs")),
-        model=_str(r.get("modelUsed"), 80),
-        total_tokens=_int(r.get("totalTokens")),
-        output=clean(text, width) if text is not None else None,
-        output_chars=len(text) if text is not None and len(text) > width else None,
-        error=_str(r.get("errorMessage"), max(width, 120)),
-    )
+    return result(step_results_page(body, offset, limit))
