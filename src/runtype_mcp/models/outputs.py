@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict
 
 
 class Out(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class RecordOut(Out):

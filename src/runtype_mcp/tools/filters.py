@@ -23,7 +23,7 @@ Scalar = str | int | float | bool
 class Condition(BaseModel):
     """{field, op, value}. field: id, name, createdAt, updatedAt, or a metadata key named bare ("tier")."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     field: str = Field(min_length=1, max_length=200)
     op: Op
     value: Scalar | list[Scalar] | None = Field(
@@ -62,7 +62,7 @@ class Condition(BaseModel):
 
 
 class InnerGroup(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     op: Literal["and", "or"]
     conditions: list[Condition] = Field(min_length=1, max_length=50)
 
@@ -76,7 +76,7 @@ def _kind(value: Any) -> str:
 class Group(BaseModel):
     """{op: and|or, conditions: [...]}; an inner group may hold only conditions (two levels at most)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     op: Literal["and", "or"]
     conditions: list[
         Annotated[

@@ -33,7 +33,7 @@ StepType = Literal[
 class StepIn(BaseModel):
     """Later steps read outputs as {{outputVariable}}, record fields as {{_record.metadata.<key>}}."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     name: str = Field(min_length=1, max_length=200, description="Step display name.")
     type: StepType
     config: dict[str, Any] = Field(
@@ -137,7 +137,7 @@ async def create_flow(
 class StepPatch(BaseModel):
     """One step's changes: config keys given are set, others kept."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     step: str = Field(
         min_length=1, max_length=200, description="The step's id or exact name (from get_flow)."
     )

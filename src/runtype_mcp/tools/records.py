@@ -30,7 +30,7 @@ records = Toolset("records")
 class Message(BaseModel):
     """A conversation message."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     role: Literal["user", "assistant"]
     content: str | list[dict[str, Any]] = Field(description="Text, or a list of content parts.")
 
