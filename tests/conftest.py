@@ -59,7 +59,17 @@ def text(result: Any) -> str:
 
 
 def data(result: Any) -> Any:
+    """The structured content, after checking the text the model reads carries the same data."""
     assert not result.is_error, text(result)
-    assert result.structured_content is not None
-    assert json.loads(text(result)) == result.structured_content
-    return result.structured_content
+    structured = result.structured_content
+    assert structured is not None
+    shown = json.loads(text(result))
+    if "columns" in shown and "rows" in shown:  # list tools render rows as a table for the model
+        ids = [row[shown["columns"].index("id")] for row in shown["rows"]]
+        assert ids == [r["id"] for r in structured["records"]]
+        assert {k: v for k, v in shown.items() if k in structured and k != "records"} == {
+            k: v for k, v in structured.items() if k != "records"
+        }
+    else:
+        assert shown == structured
+    return structured

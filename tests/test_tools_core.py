@@ -289,3 +289,16 @@ async def test_a_failed_read_only_post_is_called_safe_to_repeat(fake: FakeRuntyp
         res = await client.call_tool("preview_record_filter", {"type": "customer"})
     assert res.is_error and "safe to repeat" in text(res)
     assert len(fake.sent("POST", "/v1/records/preview-filter")) == 3, "a read-only POST is retried"
+
+
+async def test_list_records_shows_the_model_a_table_with_type_hoisted(fake: FakeRuntype, mode: str) -> None:
+    fake.add_record("customer", "Acme", {"tier": "gold", "notes": "n" * 90})
+    fake.add_record("customer", "Globex", {"tier": "silver", "city": "Oslo"})
+    async with connect(fake, mode) as client:
+        res = await client.call_tool("list_records", {"type": "customer"})
+    shown = json.loads(text(res))
+    assert shown["type"] == "customer"
+    assert shown["columns"] == ["id", "name", "updated_at", "tier", "notes", "city"]
+    assert shown["rows"][0][1:] == ["Acme", "2026-11-01T00:00:00Z", "gold", "n" * 59 + "…", None]
+    assert shown["rows"][1][-1] == "Oslo"
+    assert data(res)["records"][0]["metadata"]["notes"] == "n" * 90, "structured content keeps the rows whole"

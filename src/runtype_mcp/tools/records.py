@@ -22,7 +22,7 @@ from runtype_mcp.tools.params import (
     check_json_size,
 )
 from runtype_mcp.tools.registry import Ctx, Toolset, client_of, result
-from runtype_mcp.tools.shaping import record_out, record_row, write_warnings
+from runtype_mcp.tools.shaping import record_out, record_row, records_table, write_warnings
 
 records = Toolset("records")
 
@@ -58,15 +58,15 @@ async def list_records(
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> Annotated[CallToolResult, RecordList]:
-    """List records as compact rows, newest first (strings over 100 chars are cut). Finds record ids;
-    get_record gives full values (never write compact values back)."""
+    """List records, newest first, as a table (columns + rows; long strings cut). Finds record ids;
+    get_record gives full values (never write cut values back)."""
     page = await client_of(ctx).list_records(
         type=type, name=name, search=search, ownerId=owner_id, limit=limit, cursor=cursor, view="compact"
     )
     rows = [record_row(row) for row in page.data if row.get("id")]
-    return result(
-        RecordList(records=rows, count=len(rows), has_more=page.has_more, next_cursor=page.next_cursor)
-    )
+    out = RecordList(records=rows, count=len(rows), has_more=page.has_more, next_cursor=page.next_cursor)
+    view = {**out.model_dump(exclude_none=True, exclude={"records"}), **records_table(rows, type_filter=type)}
+    return result(out, text_view=view)
 
 
 @records.tool(title="Get record", kind="read")

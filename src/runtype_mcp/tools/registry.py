@@ -79,11 +79,16 @@ def client_of(ctx: Ctx) -> RuntypeClient:
 M = TypeVar("M", bound=BaseModel)
 
 
-def result(model: BaseModel, links: Sequence[ResourceLink] = ()) -> CallToolResult:
+def result(
+    model: BaseModel, links: Sequence[ResourceLink] = (), *, text_view: dict[str, Any] | None = None
+) -> CallToolResult:
     """Compact JSON for the model to read, the same object as structured content for the app,
-    and resource links a client can show or attach (`runtype://records/...`)."""
+    and resource links a client can show or attach (`runtype://records/...`).
+
+    `text_view` replaces the model's text with a denser rendering of the same data (a table for
+    long lists); the structured content keeps the typed objects."""
     data = model.model_dump(mode="json", by_alias=True, exclude_none=True)
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(text_view if text_view is not None else data, ensure_ascii=False, separators=(",", ":"))
     content: list[TextContent | ResourceLink] = [TextContent(type="text", text=text)]
     content.extend(links)
     return CallToolResult(content=list(content), structured_content=data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from runtype_mcp.errors import clean
@@ -56,3 +57,42 @@ def write_warnings(record: Record) -> list[str]:
         elif item:
             out.append(clean(item, 200))
     return out
+
+
+TABLE_CELL = 60
+TABLE_MAX_COLUMNS = 25
+
+
+def records_table(rows: list[RecordRow], *, type_filter: str | None) -> dict[str, Any]:
+    """Rows as a table for the model: `columns` once, then one array per record, which costs about
+    half the tokens of repeated keys. Metadata keys become columns in first-seen order."""
+    base = ["id", "name", "updated_at"] + ([] if type_filter else ["type"])
+    keys: list[str] = []
+    for row in rows:
+        for key in row.metadata or {}:
+            if key not in keys:
+                keys.append(key)
+    shown, hidden = keys[:TABLE_MAX_COLUMNS], keys[TABLE_MAX_COLUMNS:]
+
+    def cell(value: Any) -> Any:
+        if isinstance(value, str) and len(value) > TABLE_CELL:
+            return value[: TABLE_CELL - 1] + "…"
+        if isinstance(value, dict | list):
+            text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+            return text if len(text) <= TABLE_CELL else text[: TABLE_CELL - 1] + "…"
+        return value
+
+    table = []
+    for row in rows:
+        meta = row.metadata or {}
+        head: list[Any] = [row.id, row.name, row.updated_at] + ([] if type_filter else [row.type])
+        table.append(head + [cell(meta.get(k)) for k in shown])
+    columns = base + [k if k not in base else f"metadata.{k}" for k in shown]
+    view: dict[str, Any] = {"columns": columns, "rows": table}
+    if type_filter:
+        view["type"] = type_filter
+    notes = [f"cells over {TABLE_CELL} chars are cut; get_record shows a record in full"]
+    if hidden:
+        notes.append(f"{len(hidden)} more metadata keys not shown: {', '.join(hidden[:10])}")
+    view["note"] = "; ".join(notes)
+    return view
