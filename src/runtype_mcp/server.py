@@ -14,7 +14,7 @@ import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import httpx2
@@ -24,6 +24,9 @@ from mcp.types import CallToolResult, InputRequiredResult, TextContent
 from mcp.types import Tool as MCPTool
 from pydantic import ValidationError
 
+if TYPE_CHECKING:
+    from runtype_mcp.tools import ToolSpec
+
 from runtype_mcp import __version__
 from runtype_mcp.client import CallStats, RuntypeClient, call_stats
 from runtype_mcp.client.core import bind_forwarded_key, forwarded_key
@@ -32,7 +35,6 @@ from runtype_mcp.errors import DeadlineExceeded, RuntypeMCPError, render
 from runtype_mcp.logs import get_logger
 from runtype_mcp.prompts import register_prompts
 from runtype_mcp.resources import register_resources
-from runtype_mcp.tools import TOOLSETS, ToolSpec
 from runtype_mcp.validation import render_validation_error
 
 log = get_logger("runtype_mcp.server")
@@ -71,8 +73,13 @@ class AppState:
             await self._client.http.aclose()
 
 
+TOOLSET_META = "io.github.runtype-mcp/toolset"
+
+
 def selected_tools(settings: Settings) -> list[ToolSpec]:
     """Deterministic: toolsets in their fixed order, tools in declaration order."""
+    from runtype_mcp.tools import TOOLSETS
+
     return [
         spec
         for toolset in TOOLSETS
@@ -80,6 +87,30 @@ def selected_tools(settings: Settings) -> list[ToolSpec]:
         for spec in toolset.specs
         if spec.read_only or not settings.read_only
     ]
+
+
+def selected_names(settings: Settings) -> dict[str, bool]:
+    """name -> read-only, for the tools this server exposes, in listing order.
+
+    Read from the manifest when it is present, so the tool modules (and their models) load only
+    when a tool is first called; read-only mode still follows each tool's annotations."""
+    manifest = load_manifest()
+    if not manifest:
+        return {spec.name: spec.read_only for spec in selected_tools(settings)}
+    out: dict[str, bool] = {}
+    for name, entry in manifest.items():
+        read_only = bool((entry.get("annotations") or {}).get("readOnlyHint"))
+        toolset = (entry.get("_meta") or {}).get(TOOLSET_META)
+        if toolset in settings.toolsets and (read_only or not settings.read_only):
+            out[name] = read_only
+    return out
+
+
+@functools.cache
+def all_specs() -> dict[str, ToolSpec]:
+    from runtype_mcp.tools import TOOLSETS
+
+    return {spec.name: spec for toolset in TOOLSETS for spec in toolset.specs}
 
 
 def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
@@ -130,7 +161,7 @@ def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
 
 class RuntypeServer(MCPServer[AppState]):
     settings_: Settings
-    _specs: dict[str, ToolSpec]
+    _selected: dict[str, bool]  # name -> read-only
     _registered: set[str]
 
     def secrets(self) -> list[str]:
@@ -158,15 +189,16 @@ class RuntypeServer(MCPServer[AppState]):
 
     def _register(self, name: str) -> None:
         """Hand a tool to the SDK on first use (building its schemas costs ~4 ms a tool)."""
-        spec = self._specs.get(name)
-        if spec is None or name in self._registered:
+        if name not in self._selected or name in self._registered:
             return
+        spec = all_specs()[name]
         self.add_tool(
             spec.fn,
             name=spec.name,
             title=spec.annotations.title,
             description=inspect.cleandoc(spec.fn.__doc__ or ""),
             annotations=spec.annotations,
+            meta={TOOLSET_META: spec.toolset},
         )
         self._registered.add(name)
 
@@ -174,13 +206,15 @@ class RuntypeServer(MCPServer[AppState]):
         """Served from the committed manifest (a test proves it equals live generation); the live
         path is used when the manifest lacks a tool."""
         manifest = load_manifest()
-        if all(name in manifest for name in self._specs):
-            return [MCPTool.model_validate(manifest[name]) for name in self._specs]
+        if all(name in manifest for name in self._selected):
+            return [MCPTool.model_validate(manifest[name]) for name in self._selected]
         return await self.live_tools()
 
     async def live_tools(self) -> list[MCPTool]:
-        for name in self._specs:
-            self._register(name)
+        # From the code, never from the manifest: this is what the manifest is checked against.
+        for spec in selected_tools(self.settings_):
+            self._selected.setdefault(spec.name, spec.read_only)
+            self._register(spec.name)
         tools = await super().list_tools()
         # Outputs are dumped with exclude_none, so a compacted (non-null) output schema is exact too.
         return [
@@ -208,11 +242,14 @@ class RuntypeServer(MCPServer[AppState]):
                 with anyio.fail_after(limit):
                     res = await super().call_tool(name, arguments, context)
             except TimeoutError:
-                read_only = bool((spec := self._specs.get(name)) and spec.read_only)
+                read_only = self._selected.get(name, False)
                 raise ToolError(render(DeadlineExceeded(limit, read_only), name)) from None
             if isinstance(res, CallToolResult) and res.is_error:
                 outcome = "error"
             return scrub_result(res, self.secrets())
+        except anyio.get_cancelled_exc_class():
+            outcome = "cancelled"  # the client cancelled (notifications/cancelled) or is gone
+            raise
         except ToolError as exc:
             cause = exc.__cause__
             if isinstance(cause, RuntypeMCPError):
@@ -303,7 +340,7 @@ def build_server(settings: Settings, transport: httpx2.AsyncBaseTransport | None
         log_level=settings.log_level,
     )
     server.settings_ = settings
-    server._specs = {spec.name: spec for spec in selected_tools(settings)}
+    server._selected = selected_names(settings)
     server._registered = set()
     register_prompts(server)
     register_resources(server)
