@@ -127,3 +127,21 @@ def test_serving_beyond_loopback_needs_authentication(fake: FakeRuntype) -> None
     both = make_settings(mcp_http_token="t", mcp_forward_key=True)
     with pytest.raises(HTTPConfigError, match="choose one"):
         build_http_app(build_server(both, transport=fake.transport()), both, "127.0.0.1")
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_streamable_http_client_against_the_sandbox(mode: str) -> None:
+    from runtype_mcp.config import Settings
+
+    cfg = Settings(sandbox=True, sandbox_db=":memory:")
+    server = build_server(cfg)
+    app = build_http_app(server, cfg, "127.0.0.1")
+    async with (
+        server.session_manager.run(),
+        httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url=BASE) as http,
+        Client(streamable_http_client(f"{BASE}/mcp", http_client=http), mode=mode) as client,  # type: ignore[arg-type]
+    ):
+        listed = data(await client.call_tool("list_records", {"type": "customer"}))
+        prompts = await client.list_prompts()
+    assert listed["count"] == 3
+    assert len(prompts.prompts) >= 4
