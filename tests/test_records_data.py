@@ -300,8 +300,8 @@ async def test_discover_schema_lists_fields_with_short_examples(fake: FakeRuntyp
 
 async def test_export_timeout_leaves_no_partial_file(fake: FakeRuntype, mode: str, tmp_path: Path) -> None:
     _seed(fake)
-    fake.fail("GET", "/records/export", exc=httpx2.ReadTimeout)
-    async with connect(fake, mode) as client:
+    fake.fail("GET", "/records/export", exc=httpx2.ReadTimeout, times=3)  # every attempt
+    async with connect(fake, mode, max_retry_wait=0.5) as client:
         res = await client.call_tool("export_records_csv", {"path": str(tmp_path / "x.csv")})
     assert res.is_error and "did not answer in time" in text(res) and "safe to repeat" in text(res)
     assert _files(tmp_path) == []

@@ -289,6 +289,12 @@ def error_from_response(request: RequestInfo, status: int, body: Any, retry_afte
 # ---------------------------------------------------------------- rendering
 
 
+# An argument path as this module writes it: name, .field, [0], ["key"] (keys bounded, one line).
+_PLAIN_ARG = re.compile(
+    r'\(request\)|[A-Za-z0-9_]+(?:\.[A-Za-z0-9_-]+|\[\d+\]|\["[^"\[\]\x00-\x1f]{0,80}"\])*'
+)
+
+
 def _detail_from_api(raw: dict[str, Any]) -> Detail:
     code = str(raw.get("code") or "")
     message = clean(raw.get("message") or code or "invalid value", 200)
@@ -302,7 +308,10 @@ def _detail_from_api(raw: dict[str, Any]) -> Detail:
         keys = raw.get("keys")
         if isinstance(keys, list):
             hint = "drop " + ", ".join(clean(k, 40) for k in keys[:20])
-    return Detail(api_path_to_arg(raw.get("path")), message, hint)
+    path = api_path_to_arg(raw.get("path"))
+    if not _PLAIN_ARG.fullmatch(path):  # upstream text, not an argument path: quote it, one line
+        path = repr(clean(path, 80))
+    return Detail(path, message, hint)
 
 
 def _detail_block(details: list[Detail], tool: str, what: str) -> str:
@@ -433,7 +442,7 @@ def _render_api(exc: APIError, tool: str) -> str:
         lines += [_detail_from_api(d).line() for d in exc.details[:MAX_DETAILS]]
         reasons = exc.extra.get("reasons")
         if isinstance(reasons, list):
-            lines += [f"- {clean(r, 200)}" for r in reasons[:MAX_DETAILS]]
+            lines += [f'- Runtype said: "{clean(r, 200)}"' for r in reasons[:MAX_DETAILS]]
         lines.append(
             f"Nothing was changed. Fix the arguments (or the collection schema) and call {tool} again."
         )

@@ -13,7 +13,7 @@ import contextvars
 import json
 import re
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -168,13 +168,7 @@ class BaseClient:
         retry: bool | None = None,
     ) -> Response:
         """Send one logical request (retried per the policy above) and return the parsed body."""
-        if self.settings.mcp_forward_key:
-            key = forwarded_key.get()
-            if key is None:
-                raise ConfigError(MISSING_FORWARDED_KEY)
-            headers = {**(headers or {}), "Authorization": f"Bearer {key}"}
-        elif self.settings.api_key is None and not self.settings.sandbox:
-            raise ConfigError(MISSING_KEY)
+        headers = self.auth_headers(headers)
         info = RequestInfo(
             method=method, path=path, resource=resource, scope=_scope(method, path), safe=retry
         )
@@ -186,34 +180,46 @@ class BaseClient:
             info.attempts = 1
             return await self._send(info, params, json_body, files, data, headers, stats)
         started = time.monotonic()
-        budget = self.settings.max_retry_wait
+        async for attempt in self.attempts(lambda exc: self.retry_wait(exc, started)):
+            with attempt:
+                info.attempts = attempt.num
+                return await self._send(info, params, json_body, files, data, headers, stats)
+        raise AssertionError("unreachable: stamina re-raises the last failure")  # pragma: no cover
 
-        def should_retry(exc: Exception) -> bool | float:
-            if isinstance(exc, TransportFailure):
+    def auth_headers(self, headers: Mapping[str, str] | None = None) -> Mapping[str, str] | None:
+        """`headers` plus this call's key in forward-key mode; a ConfigError when there is no key to send."""
+        if self.settings.mcp_forward_key:
+            key = forwarded_key.get()
+            if key is None:
+                raise ConfigError(MISSING_FORWARDED_KEY)
+            return {**(headers or {}), "Authorization": f"Bearer {key}"}
+        if self.settings.api_key is None and not self.settings.sandbox:
+            raise ConfigError(MISSING_KEY)
+        return headers
+
+    def retry_wait(self, exc: Exception, started: float) -> bool | float:
+        """Whether a failed idempotent attempt is tried again (a float: after that many seconds)."""
+        if isinstance(exc, TransportFailure):
+            return True
+        if isinstance(exc, RateLimited):
+            if exc.retry_after is None:
                 return True
-            if isinstance(exc, RateLimited):
-                if exc.retry_after is None:
-                    return True
-                left = budget - (time.monotonic() - started)
-                return exc.retry_after if exc.retry_after <= left else False
-            return isinstance(exc, ServerError | APIError) and getattr(exc, "status", 0) in _RETRY_STATUSES
+            left = self.settings.max_retry_wait - (time.monotonic() - started)
+            return exc.retry_after if exc.retry_after <= left else False
+        return isinstance(exc, ServerError | APIError) and getattr(exc, "status", 0) in _RETRY_STATUSES
 
+    def attempts(self, on: Callable[[Exception], bool | float]) -> AsyncIterable[Any]:
+        """stamina attempts under the retry policy (`attempt.num` counts from 1); re-raises the last failure."""
         import stamina  # lazy: only a retryable request pays for it (cold start matters)
 
-        attempt_no = 0
-        async for attempt in stamina.retry_context(
-            on=should_retry,
+        return stamina.retry_context(
+            on=on,
             attempts=self.settings.retry_attempts,
-            timeout=budget,
+            timeout=self.settings.max_retry_wait,
             wait_initial=self.backoff,
             wait_max=max(self.backoff, 5.0 if self.backoff else 0.0),
             wait_jitter=self.backoff,
-        ):
-            with attempt:
-                attempt_no += 1
-                info.attempts = attempt_no
-                return await self._send(info, params, json_body, files, data, headers, stats)
-        raise AssertionError("unreachable: stamina re-raises the last failure")  # pragma: no cover
+        )
 
     async def _send(
         self,
@@ -299,7 +305,7 @@ def _parse(raw: bytes, content_type: str) -> Any:
     if "json" in content_type or text.lstrip()[:1] in ("{", "["):
         try:
             return json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: JSON nested past the parser's depth
             return text
     return text
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import httpx2
 
 from runtype_mcp.client.core import (
-    MISSING_KEY,
     BaseClient,
     Response,
     _parse,
@@ -18,7 +18,7 @@ from runtype_mcp.client.core import (
     expect_object,
     segment,
 )
-from runtype_mcp.errors import ConfigError, RequestInfo, TransportFailure, error_from_response
+from runtype_mcp.errors import RequestInfo, TransportFailure, error_from_response
 
 MAX_ERROR_BODY = 65536
 
@@ -86,20 +86,42 @@ class RecordsMoreAPI(BaseClient):
     ) -> int:
         """Stream the CSV into `write` chunk by chunk; returns the byte count (0 for a 204).
 
-        Sent once: a retry after some bytes were written would duplicate them, and the caller
-        discards a partial file anyway. Errors map through the same function as every request.
+        Retried like any read while nothing has been written (an error status, a timeout or a refused
+        connection before the body); never once bytes were written, since a retry would duplicate them
+        (the caller discards a partial file). Errors map through the same function as every request.
         """
-        if self.settings.api_key is None and not self.settings.sandbox:
-            raise ConfigError(MISSING_KEY)
+        headers = self.auth_headers()
         path = "/records/export"
         info = RequestInfo(method="GET", path=path, scope=_scope("GET", path))
         stats = call_stats.get()
         if stats is not None:
             stats.requests += 1
-            stats.attempts += 1
         total = 0
+
+        async def counted(chunk: bytes) -> None:
+            nonlocal total
+            total += len(chunk)
+            await write(chunk)
+
+        started = time.monotonic()
+        async for attempt in self.attempts(lambda exc: total == 0 and self.retry_wait(exc, started)):
+            with attempt:
+                info.attempts = attempt.num
+                await self._export_once(info, params, headers, counted)
+        return total
+
+    async def _export_once(
+        self,
+        info: RequestInfo,
+        params: Mapping[str, Any],
+        headers: Mapping[str, str] | None,
+        write: Callable[[bytes], Awaitable[None]],
+    ) -> None:
+        stats = call_stats.get()
+        if stats is not None:
+            stats.attempts += 1
         try:
-            async with self.http.stream("GET", path, params=_query(params)) as resp:
+            async with self.http.stream("GET", info.path, params=_query(params), headers=headers) as resp:
                 if stats is not None:
                     stats.last_status = resp.status_code
                 if resp.status_code >= 300:
@@ -113,10 +135,8 @@ class RecordsMoreAPI(BaseClient):
                     raise error_from_response(info, resp.status_code, body, retry_after)
                 async for chunk in resp.aiter_bytes():
                     if chunk:
-                        total += len(chunk)
                         await write(chunk)
         except httpx2.TimeoutException as exc:
             raise TransportFailure(info, type(exc).__name__, timeout=True) from None
         except httpx2.TransportError as exc:
             raise TransportFailure(info, f"{type(exc).__name__}: {exc}", timeout=False) from None
-        return total

@@ -275,6 +275,9 @@ async def read_json_object(request: Request) -> dict[str, Any]:
     return body
 
 
+MAX_QUERY_INT = 2**31 - 1
+
+
 def query_int(request: Request, name: str, *, default: int, low: int, high: int | None) -> int:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
@@ -288,6 +291,9 @@ def query_int(request: Request, name: str, *, default: int, low: int, high: int 
         ) from None
     if value < low or (high is not None and value > high):
         raise invalid("OUT_OF_RANGE", f"{name} must be {span}, got {value}", name, f"Use a value {span}")
+    if value > MAX_QUERY_INT:  # SQLite integers are 64-bit; larger values used to end in a 500
+        span = f"{low}-{MAX_QUERY_INT}"
+        raise invalid("OUT_OF_RANGE", f"{name} must be {span}, got {raw[:20]}…", name, f"Use a value {span}")
     return value
 
 

@@ -13,7 +13,7 @@ from runtype_mcp.models.outputs_flows import FlowRunOut, StepRun
 from runtype_mcp.models.outputs_records import RecordStepList
 from runtype_mcp.tools.flows import flows
 from runtype_mcp.tools.paging import offset_from
-from runtype_mcp.tools.params import BatchId, Cursor, FlowId, Limit, RecordId, RecordType
+from runtype_mcp.tools.params import BatchId, Cursor, FlowId, Limit, RecordId, RecordType, check_json_size
 from runtype_mcp.tools.preview import preview, short_error
 from runtype_mcp.tools.registry import Ctx, client_of, result
 from runtype_mcp.tools.step_results import step_results_page
@@ -167,6 +167,7 @@ async def run_flow(
         raise ArgumentError(
             [Detail(f'inputs["{bad[0]}"]', "names starting with _ are reserved", "rename the input")]
         )
+    check_json_size(inputs, "inputs")
     body: dict[str, Any] = {"flow": {"id": flow_id}, "options": {"streamResponse": False}}
     if record_id is not None:
         body["record"] = {"id": record_id}

@@ -15,7 +15,7 @@ from runtype_mcp.models.outputs import FlowList, FlowOut, FlowRow, StepOut
 from runtype_mcp.models.outputs_flows import FlowDeleteOut, FlowExportOut, FlowUpdateOut, PublishOut
 from runtype_mcp.resources import flow_link
 from runtype_mcp.tools.confirm import Approval, ask, decide, not_done_note
-from runtype_mcp.tools.params import Cursor, FlowId, Limit
+from runtype_mcp.tools.params import Cursor, FlowId, Limit, check_json_size
 from runtype_mcp.tools.preview import preview
 from runtype_mcp.tools.registry import Ctx, Toolset, client_of, result
 
@@ -126,6 +126,7 @@ async def create_flow(
 ) -> Annotated[CallToolResult, FlowOut]:
     """Create a flow: ordered, typed steps that run against a record. Test it with run_flow, then
     run_flow_on_record_type."""
+    check_json_size([step.config for step in steps], "steps")
     body: dict[str, Any] = {"name": name, "steps": _steps_body(steps)}
     if description is not None:
         body["description"] = description
@@ -169,6 +170,8 @@ async def update_flow(
         )
     if steps is not None and step_update is not None:
         raise ArgumentError([Detail("step_update", "cannot be combined with steps", "send one of them")])
+    check_json_size([step.config for step in steps or []], "steps")
+    check_json_size(step_update.config if step_update else None, "step_update.config")
     client = client_of(ctx)
     body: dict[str, Any] = {}
     if name is not None:

@@ -26,7 +26,7 @@ def page_from(cursor: str | None) -> int:
     if cursor is None:
         return 1
     kind, _, num = cursor.partition(":")
-    if kind != "page" or not num.isdigit() or int(num) < 1:
+    if kind != "page" or not num.isdigit() or len(num) > 9 or int(num) < 1:
         raise _bad("page")
     return int(num)
 
@@ -35,7 +35,7 @@ def offset_from(cursor: str | None) -> int:
     if cursor is None:
         return 0
     kind, _, num = cursor.partition(":")
-    if kind != "offset" or not num.isdigit():
+    if kind != "offset" or not num.isdigit() or len(num) > 9:
         raise _bad("offset")
     return int(num)
 

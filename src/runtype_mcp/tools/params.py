@@ -40,14 +40,39 @@ FilterRef = Annotated[
 ]
 
 MAX_METADATA_BYTES = 1024 * 1024
+# Deeper JSON cannot be echoed back through the MCP layer (pydantic stops serialising at ~250 levels).
+MAX_JSON_DEPTH = 32
+
+
+def nested_deeper_than(value: Any, limit: int) -> bool:
+    """Whether a JSON value nests containers more than `limit` levels (iterative: any depth is safe)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            if level > limit:
+                return True
+            stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return False
 
 
 def check_json_size(value: Any, arg: str, max_bytes: int = MAX_METADATA_BYTES) -> None:
-    """Reject an oversized JSON argument before sending it (Runtype's own limit is undocumented)."""
+    """Reject an oversized or too deeply nested JSON argument before sending it (Runtype's own limits
+    are undocumented)."""
     import json
 
     from runtype_mcp.errors import ArgumentError, Detail
 
+    if nested_deeper_than(value, MAX_JSON_DEPTH):
+        raise ArgumentError(
+            [
+                Detail(
+                    arg,
+                    f"is nested more than {MAX_JSON_DEPTH} levels deep",
+                    "flatten it, or store the deep part as a JSON string",
+                )
+            ]
+        )
     size = len(json.dumps(value, ensure_ascii=False, default=str).encode())
     if size > max_bytes:
         raise ArgumentError(

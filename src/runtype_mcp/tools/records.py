@@ -91,6 +91,7 @@ async def create_record(
     body: dict[str, Any] = {"name": name, "type": type, "metadata": metadata or {}}
     if messages is not None:
         body["messages"] = [m.model_dump() for m in messages]
+        check_json_size(body["messages"], "messages")
     if owner_id is not None:
         body["ownerId"] = owner_id
     client = client_of(ctx)
@@ -203,6 +204,7 @@ async def update_record(
         body["type"] = type
     if messages is not None:
         body["messages"] = [m.model_dump() for m in messages]
+        check_json_size(body["messages"], "messages")
     if owner_id is not None:
         body["ownerId"] = owner_id
     note = None

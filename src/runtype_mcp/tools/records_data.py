@@ -49,7 +49,14 @@ FilePath = Annotated[
 
 
 def _local_path(raw: str, arg: str) -> Path:
-    path = Path(raw).expanduser()
+    if "\x00" in raw:
+        raise ArgumentError([Detail(arg, "must not contain NUL characters", "pass a plain file path")])
+    try:
+        path = Path(raw).expanduser()
+    except RuntimeError:  # "~someone" whose home directory cannot be found
+        raise ArgumentError(
+            [Detail(arg, "names an unknown home directory", "use an absolute path")]
+        ) from None
     if not path.is_absolute():
         raise ArgumentError(
             [Detail(arg, "must be an absolute path", "e.g. ~/exports/customers.csv or /tmp/customers.csv")]
@@ -115,7 +122,12 @@ async def export_records_csv(
     """
     if filter is not None and type is None:
         raise ArgumentError([Detail("filter", "needs type", "add the record type the filter applies to")])
-    dest = await _export_target(path, overwrite)
+    try:
+        dest = await _export_target(path, overwrite)
+    except OSError as exc:  # e.g. a file name too long for the file system
+        raise ArgumentError(
+            [Detail("path", f"cannot use it ({clean(exc.strerror or exc, 100)})", "pick another path")]
+        ) from None
     params: dict[str, Any] = {"type": type, "search": search}
     if filter is not None:
         params["recordFilter"] = {"type": type, "where": where_json(filter)}
@@ -140,8 +152,9 @@ async def export_records_csv(
         header, count, rows = await anyio.to_thread.run_sync(_summarize, Path(part), preview_rows)
         await part.rename(dest)
     finally:
-        if await part.exists():
-            await part.unlink()
+        with anyio.CancelScope(shield=True):  # a deadline or cancel must not leave the .part file behind
+            if await part.exists():
+                await part.unlink()
     shown = [clean(c, 100) for c in header[:SHOWN_COLUMNS]]
     return result(
         ExportOut(
@@ -212,7 +225,12 @@ async def upload_records_csv(
         problems.append(Detail("type_value", "give exactly one of type_value or type_column", None))
     if problems:
         raise ArgumentError(problems)
-    content, filename = await _read_source(path, csv_text)
+    try:
+        content, filename = await _read_source(path, csv_text)
+    except OSError as exc:  # unreadable, or a name too long for the file system
+        raise ArgumentError(
+            [Detail("path", f"cannot read it ({clean(exc.strerror or exc, 100)})", "pick another file")]
+        ) from None
     source = "path" if path is not None else "csv_text"
     header = _header(content, source)
     wanted = [("name_column", name_column)] + ([("type_column", type_column)] if type_column else [])

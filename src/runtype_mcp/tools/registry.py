@@ -87,8 +87,27 @@ def result(
 
     `text_view` replaces the model's text with a denser rendering of the same data (a table for
     long lists); the structured content keeps the typed objects."""
-    data = model.model_dump(mode="json", by_alias=True, exclude_none=True)
+    try:
+        data = model.model_dump(mode="json", by_alias=True, exclude_none=True)
+    except ValueError:  # nested past pydantic's JSON serialisation depth: data written by others
+        data = model.model_dump(by_alias=True, exclude_none=True)
+    data = cap_depth(data)
+    text_view = cap_depth(text_view) if text_view is not None else None
     text = json.dumps(text_view if text_view is not None else data, ensure_ascii=False, separators=(",", ":"))
     content: list[TextContent | ResourceLink] = [TextContent(type="text", text=text)]
     content.extend(links)
     return CallToolResult(content=list(content), structured_content=data)
+
+
+MAX_OUTPUT_DEPTH = 64
+TOO_DEEP = "[nested too deep to show here]"
+
+
+def cap_depth(value: Any, left: int = MAX_OUTPUT_DEPTH) -> Any:
+    """Upstream JSON nested past `left` levels, cut to a marker: the MCP layer cannot serialise
+    arbitrarily deep values, and a model cannot use them."""
+    if isinstance(value, dict):
+        return {k: cap_depth(v, left - 1) for k, v in value.items()} if left > 0 else TOO_DEEP
+    if isinstance(value, list):
+        return [cap_depth(v, left - 1) for v in value] if left > 0 else TOO_DEEP
+    return value
