@@ -302,3 +302,11 @@ async def test_list_records_shows_the_model_a_table_with_type_hoisted(fake: Fake
     assert shown["rows"][0][1:] == ["Acme", "2026-11-01T00:00:00Z", "gold", "n" * 59 + "…", None]
     assert shown["rows"][1][-1] == "Oslo"
     assert data(res)["records"][0]["metadata"]["notes"] == "n" * 90, "structured content keeps the rows whole"
+
+
+async def test_a_read_answered_with_an_html_page_says_nothing_changed(fake: FakeRuntype, mode: str) -> None:
+    fake.fail("GET", "/records", 200, body="<html>proxy login</html>", times=5)
+    async with connect(fake, mode) as client:
+        res = await client.call_tool("list_records", {})
+    assert res.is_error and "Nothing was changed (this call only reads)" in text(res)
+    assert "RUNTYPE_BASE_URL" in text(res)

@@ -166,9 +166,9 @@ class TransportFailure(RuntypeMCPError):
 
 
 class BadResponse(RuntypeMCPError):
-    def __init__(self, what: str, status: int, got: str) -> None:
+    def __init__(self, what: str, status: int, got: str, *, safe: bool = False) -> None:
         super().__init__(f"{what}: HTTP {status} with {got}")
-        self.what, self.status, self.got = what, status, got
+        self.what, self.status, self.got, self.safe = what, status, got, safe
 
 
 class DeadlineExceeded(RuntypeMCPError):
@@ -383,6 +383,12 @@ def render(exc: BaseException, tool: str) -> str:
             f"{tool} was stopped after {exc.seconds:g} s (the per-call limit, RUNTYPE_TOOL_TIMEOUT). "
             + _unsure(tool, exc.idempotent, False)
             + " For long work use the asynchronous options (run_flow with wait=false, batches)."
+        )
+    if isinstance(exc, BadResponse) and exc.safe:
+        return (
+            f"{tool}: Runtype answered {exc.status} but sent {exc.got} instead of the expected JSON ({exc.what}). "
+            "Nothing was changed (this call only reads). Try again in a minute; if it persists, something between "
+            "here and Runtype (a proxy, or a wrong RUNTYPE_BASE_URL) is answering instead of the API."
         )
     if isinstance(exc, BadResponse):
         return (

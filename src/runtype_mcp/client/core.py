@@ -129,6 +129,7 @@ class Response:
     status: int
     body: Any  # parsed JSON, or None for an empty body (e.g. 204)
     headers: httpx2.Headers
+    safe: bool = True  # repeating the request changes nothing (reads, and POSTs marked retry=True)
 
 
 class BaseClient:
@@ -275,7 +276,7 @@ class BaseClient:
             raise error_from_response(info, resp.status_code, body, resp.headers.get("retry-after"))
         if resp.status_code >= 300:
             raise error_from_response(info, resp.status_code, body, None)
-        return Response(resp.status_code, body, resp.headers)
+        return Response(resp.status_code, body, resp.headers, info.idempotent)
 
     async def paginate(
         self, path: str, params: Mapping[str, Any], *, max_items: int
@@ -311,8 +312,8 @@ def _parse(raw: bytes, content_type: str) -> Any:
 
 
 def expect_object(resp: Response, info: str) -> dict[str, Any]:
-    """The body as a JSON object, or a BadResponse that says the call may have taken effect."""
+    """The body as a JSON object, or a BadResponse that says whether the call may have taken effect."""
     if isinstance(resp.body, dict):
         return resp.body
     got = "an empty body" if resp.body is None else ("text" if isinstance(resp.body, str) else "a JSON array")
-    raise BadResponse(info, resp.status, got)
+    raise BadResponse(info, resp.status, got, safe=resp.safe)
