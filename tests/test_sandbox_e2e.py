@@ -82,6 +82,13 @@ async def test_core_workflow_against_the_sandbox(mode: str) -> None:
         assert rid in {r["record_id"] for r in run["results"]}
         after = data(await client.call_tool("get_record", {"record_id": rid}))
         assert after["metadata"]["note"].startswith("[sandbox model m] Tier of Umbrella")
+        history = data(await client.call_tool("get_record_results", {"record_id": rid}))
+        steps = data(await client.call_tool("get_record_step_results", {"record_id": rid}))
+        costs = data(await client.call_tool("get_record_costs", {"record_id": rid}))
+    assert [r["flow_name"] for r in history["results"]] == ["Tag tier"]
+    assert history["results"][0]["status"] == "completed"
+    assert {s["step"] for s in steps["step_results"]} == {"Ask", "Save"}
+    assert costs["execution_count"] == 1
 
 
 async def test_large_run_is_scheduled_and_batch_status_reaches_completion() -> None:
