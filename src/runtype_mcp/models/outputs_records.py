@@ -6,24 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from runtype_mcp.errors import clean
 from runtype_mcp.models.outputs import Out, RecordRow
-
-
-def shrink(value: Any, text: int = 100, keys: int = 20) -> Any:
-    """A JSON value with long strings cut to `text` chars and objects/lists cut to `keys` entries."""
-    if isinstance(value, str):
-        return clean(value, text) if len(value) > text else value
-    if isinstance(value, dict):
-        items = list(value.items())
-        out = {str(k)[:80]: shrink(v, text, keys) for k, v in items[:keys]}
-        if len(items) > keys:
-            out["…"] = f"{len(items) - keys} more keys"
-        return out
-    if isinstance(value, list):
-        head = [shrink(v, text, keys) for v in value[:keys]]
-        return [*head, f"… {len(value) - keys} more"] if len(value) > keys else head
-    return value
 
 
 class RecordDeleteOut(Out):

@@ -24,3 +24,19 @@ def short_error(value: Any) -> str | None:
     if isinstance(value, dict):
         value = value.get("message") or value.get("error") or value
     return clean(value, 300)
+
+
+def shrink(value: Any, text: int = 100, keys: int = 20) -> Any:
+    """A JSON value with long strings cut to `text` chars and objects/lists cut to `keys` entries."""
+    if isinstance(value, str):
+        return clean(value, text) if len(value) > text else value
+    if isinstance(value, dict):
+        items = list(value.items())
+        out = {str(k)[:80]: shrink(v, text, keys) for k, v in items[:keys]}
+        if len(items) > keys:
+            out["…"] = f"{len(items) - keys} more keys"
+        return out
+    if isinstance(value, list):
+        head = [shrink(v, text, keys) for v in value[:keys]]
+        return [*head, f"… {len(value) - keys} more"] if len(value) > keys else head
+    return value

@@ -26,10 +26,11 @@ from runtype_mcp.errors import (
 )
 from runtype_mcp.models import Record
 from runtype_mcp.models.outputs import RecordRow
-from runtype_mcp.models.outputs_records import BulkDeleteOut, BulkEditOut, EditDiff, RecordDeleteOut, shrink
+from runtype_mcp.models.outputs_records import BulkDeleteOut, BulkEditOut, EditDiff, RecordDeleteOut
 from runtype_mcp.tools.confirm import Approval, ask, decide, not_done_note
 from runtype_mcp.tools.filters import Condition, Group, where_json
 from runtype_mcp.tools.params import Confirm, FilterRef, RecordId, RecordType, check_json_size
+from runtype_mcp.tools.preview import shrink
 from runtype_mcp.tools.records import records
 from runtype_mcp.tools.registry import Ctx, client_of, result
 from runtype_mcp.tools.shaping import write_warnings

@@ -29,10 +29,10 @@ from runtype_mcp.models.outputs_records import (
     SchemaOut,
     UploadOut,
     UploadRow,
-    shrink,
 )
 from runtype_mcp.tools.filters import WhereArg, where_json
 from runtype_mcp.tools.params import FilterRef, RecordType
+from runtype_mcp.tools.preview import shrink
 from runtype_mcp.tools.records import records
 from runtype_mcp.tools.registry import Ctx, client_of, result
 from runtype_mcp.tools.shaping import write_warnings
