@@ -22,6 +22,14 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+@pytest.fixture(autouse=True)
+def files_dir(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Each test's files folder (RUNTYPE_FILES_DIR) is its own tmp_path: no test touches the user's
+    documents folder, and a test that exports to `tmp_path / "x.csv"` writes inside the folder."""
+    monkeypatch.setenv("RUNTYPE_FILES_DIR", str(tmp_path))
+    return tmp_path
+
+
 @pytest.fixture
 def fake() -> FakeRuntype:
     return FakeRuntype()

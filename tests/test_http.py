@@ -35,7 +35,7 @@ MCP_HEADERS = {"Content-Type": "application/json", "Accept": "application/json, 
 
 @asynccontextmanager
 async def http_app(fake: FakeRuntype, **settings: Any) -> AsyncIterator[tuple[Any, httpx2.AsyncClient]]:
-    cfg = make_settings(**settings)
+    cfg = make_settings(**{"transport": "streamable-http", **settings})
     server = build_server(cfg, transport=fake.transport())
     app = build_http_app(server, cfg, "127.0.0.1")
     async with (
@@ -71,18 +71,19 @@ async def test_foreign_origin_is_rejected(fake: FakeRuntype) -> None:
 
 
 @pytest.mark.parametrize(
-    ("header", "status"), [(None, 401), ("Bearer wrong", 401), ("Bearer team-token-1", 200)]
+    ("header", "status"),
+    [(None, 401), ("Bearer wrong", 401), ("Bearer team-token-1-0123456789abcdef0123456789", 200)],
 )
 async def test_bearer_token_is_required_when_set(fake: FakeRuntype, header: str | None, status: int) -> None:
     headers = dict(MCP_HEADERS)
     if header:
         headers["Authorization"] = header
-    async with http_app(fake, mcp_http_token="team-token-1") as (_, http):
+    async with http_app(fake, mcp_http_token="team-token-1-0123456789abcdef0123456789") as (_, http):
         resp = await http.post("/mcp", json=INIT, headers=headers)
     assert resp.status_code == status
     if status == 401:
         assert "RUNTYPE_MCP_HTTP_TOKEN" in resp.json()["error"]
-        assert "team-token-1" not in resp.text
+        assert "team-token-1-0123456789abcdef0123456789" not in resp.text
 
 
 async def test_oversized_request_body_is_refused(fake: FakeRuntype) -> None:
@@ -120,20 +121,30 @@ async def test_forward_mode_without_a_bearer_is_refused_at_the_door(fake: FakeRu
 
 
 def test_serving_beyond_loopback_needs_authentication(fake: FakeRuntype) -> None:
-    cfg = make_settings()
+    cfg = make_settings(transport="streamable-http")
     server = build_server(cfg, transport=fake.transport())
     with pytest.raises(HTTPConfigError, match="RUNTYPE_MCP_HTTP_TOKEN"):
         build_http_app(server, cfg, "0.0.0.0")
-    both = make_settings(mcp_http_token="t", mcp_forward_key=True)
+    both = make_settings(mcp_http_token="t", mcp_forward_key=True, transport="streamable-http")
     with pytest.raises(HTTPConfigError, match="choose one"):
         build_http_app(build_server(both, transport=fake.transport()), both, "127.0.0.1")
+
+
+def test_a_server_built_for_stdio_is_never_served_over_http(fake: FakeRuntype) -> None:
+    """The stdio tools read and write local files; serving them to remote clients is refused."""
+    stdio = make_settings()
+    with pytest.raises(HTTPConfigError, match="built for stdio"):
+        build_http_app(build_server(stdio, transport=fake.transport()), stdio, "127.0.0.1")
+    http = make_settings(transport="streamable-http")
+    with pytest.raises(HTTPConfigError, match="built for stdio"):
+        build_http_app(build_server(stdio, transport=fake.transport()), http, "127.0.0.1")
 
 
 @pytest.mark.parametrize("mode", MODES)
 async def test_streamable_http_client_against_the_sandbox(mode: str) -> None:
     from runtype_mcp.config import Settings
 
-    cfg = Settings(sandbox=True, sandbox_db=":memory:")
+    cfg = Settings(sandbox=True, sandbox_db=":memory:", transport="streamable-http")
     server = build_server(cfg)
     app = build_http_app(server, cfg, "127.0.0.1")
     async with (

@@ -11,10 +11,11 @@ import json, sys, anyio
 from runtype_mcp.config import Settings
 from runtype_mcp.server import build_server
 async def main():
-    server = build_server(Settings(api_key="x"))
-    await server.list_tools()
+    for transport in ("stdio", "streamable-http"):
+        server = build_server(Settings(api_key="x", transport=transport))
+        await server.list_tools()
 anyio.run(main)
-print(json.dumps(sorted(m for m in sys.modules if m.startswith(("runtype_mcp", "stamina", "tenacity", "uvicorn")))))
+print(json.dumps(sorted(m for m in sys.modules if m.startswith(("runtype_mcp", "stamina", "tenacity", "uvicorn", "platformdirs")))))
 """
 
 
@@ -26,3 +27,6 @@ def test_normal_start_does_not_import_sandbox_http_or_retry_modules() -> None:
     assert not [m for m in loaded if m.startswith("runtype_mcp.sandbox")], loaded
     assert "runtype_mcp.http_app" not in loaded
     assert "stamina" not in loaded and "tenacity" not in loaded
+    # tools/list comes from the manifest in either transport: no tool module, no files folder yet
+    assert not [m for m in loaded if m.startswith("runtype_mcp.tools.records")], loaded
+    assert "runtype_mcp.files" not in loaded and "platformdirs" not in loaded

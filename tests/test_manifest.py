@@ -19,18 +19,41 @@ def _dump(tools: list[object]) -> list[dict[str, object]]:
     return [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools]  # type: ignore[attr-defined]
 
 
-async def test_manifest_equals_live_generation() -> None:
-    live = _dump(list(await build_server(make_settings(), transport=FakeRuntype().transport()).live_tools()))
+async def _live(**kw: object) -> list[dict[str, object]]:
+    return _dump(
+        list(await build_server(make_settings(**kw), transport=FakeRuntype().transport()).live_tools())
+    )
+
+
+async def test_manifest_equals_live_generation_for_each_transport() -> None:
+    stdio = await _live()
+    http = await _live(transport="streamable-http")
+    by_name = {t["name"]: t for t in stdio}
+    # Over HTTP most tools are listed as over stdio: those are stored by name only.
+    expected = {
+        "stdio": stdio,
+        "streamable-http": [t["name"] if by_name.get(t["name"]) == t else t for t in http],
+    }
     if os.environ.get("UPDATE_SNAPSHOTS") == "1":
-        MANIFEST.write_text(json.dumps(live, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        MANIFEST.write_text(json.dumps(expected, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         load_manifest.cache_clear()
         return
-    assert json.loads(MANIFEST.read_text(encoding="utf-8")) == live, (
+    assert json.loads(MANIFEST.read_text(encoding="utf-8")) == expected, (
         "tools_manifest.json is stale: run UPDATE_SNAPSHOTS=1 pytest tests/test_manifest.py"
     )
 
 
-@pytest.mark.parametrize("kw", [{}, {"toolsets": "records"}, {"toolsets": "flows"}, {"read_only": True}])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {},
+        {"toolsets": "records"},
+        {"toolsets": "flows"},
+        {"read_only": True},
+        {"transport": "streamable-http"},
+        {"transport": "streamable-http", "read_only": True},
+    ],
+)
 async def test_listing_from_the_manifest_matches_the_live_listing(kw: dict[str, object]) -> None:
     served = build_server(make_settings(**kw), transport=FakeRuntype().transport())
     live = build_server(make_settings(**kw), transport=FakeRuntype().transport())

@@ -98,9 +98,14 @@ async def test_export_filter_is_sent_as_json_record_filter(
 @pytest.mark.parametrize(
     ("path", "extra", "expected"),
     [
-        ("relative.csv", {}, "- path: must be an absolute path"),
-        ("{tmp}/missing/dir/x.csv", {}, "does not exist → create it first"),
-        ("{tmp}", {}, "- path: is a folder"),
+        (
+            "../relative.csv",
+            {},
+            "- path: is outside the files folder → use a file name inside the files folder",
+        ),
+        ("{tmp}/missing/dir/x.csv", {}, "- path: folder 'missing' does not exist in the files folder"),
+        ("{tmp}", {}, "- path: names the files folder itself"),
+        ("notes.txt", {}, "- path: must be a .csv file name"),
         ("{tmp}/x.csv", {"filter": {"field": "a", "op": "isSet"}}, "- filter: needs type"),
     ],
 )
@@ -161,7 +166,7 @@ async def test_upload_sends_a_real_multipart_file_part_and_reports_the_outcome(
     assert out["created"] == 2 and out["errors"] == 1
     assert out["error_details"] == ["Row 3: Missing required field name"]
     assert [r["name"] for r in out["records"]] == ["Ada", "Grace"]
-    assert any("renamed by Runtype to 'first_name'" in w for w in out["warnings"])
+    assert any('renamed by Runtype to "first_name"' in w for w in out["warnings"])
     assert "list_records with type='person'" in out["next"]
 
 
@@ -199,7 +204,11 @@ async def test_upload_csv_text_with_a_type_column(fake: FakeRuntype, mode: str) 
             "- type_value: give exactly one of type_value or type_column",
         ),
         ({"csv_text": "", "name_column": "a", "type_value": "t"}, "- csv_text: has no header row"),
-        ({"path": "/nonexistent/x.csv", "name_column": "a", "type_value": "t"}, "- path: no such file"),
+        (
+            {"path": "/nonexistent/x.csv", "name_column": "a", "type_value": "t"},
+            "- path: is outside the files",
+        ),
+        ({"path": "missing.csv", "name_column": "a", "type_value": "t"}, "- path: no such file in the files"),
     ],
 )
 async def test_upload_bad_arguments_are_rejected_before_sending(
@@ -285,7 +294,7 @@ async def test_preview_filter_api_400_points_at_the_filter_argument(fake: FakeRu
     )
     async with connect(fake, mode) as client:
         res = await client.call_tool("preview_record_filter", {"type": "t"})
-    assert res.is_error and "- filter.op: bad op" in text(res)
+    assert res.is_error and '- filter.op: "bad op"' in text(res)
 
 
 async def test_discover_schema_lists_fields_with_short_examples(fake: FakeRuntype, mode: str) -> None:

@@ -55,7 +55,7 @@ async def test_record_costs_are_returned_compactly(fake: FakeRuntype, mode: str)
 async def test_record_costs_for_an_unknown_record_name_the_id(fake: FakeRuntype, mode: str) -> None:
     async with connect(fake, mode) as client:
         res = await client.call_tool("get_record_costs", {"record_id": "rec_x"})
-    assert res.is_error and "no record with record_id='rec_x'" in text(res)
+    assert res.is_error and 'no record with record_id="rec_x"' in text(res)
 
 
 async def test_record_id_with_a_slash_is_rejected_before_any_request(fake: FakeRuntype, mode: str) -> None:
@@ -167,7 +167,7 @@ async def test_delete_unknown_result_points_to_get_record_results(fake: FakeRunt
         res = await client.call_tool(
             "delete_record_result", {"record_id": rec["id"], "result_id": "recres_nope", "confirm": True}
         )
-    assert res.is_error and "no result with result_id='recres_nope'" in text(res)
+    assert res.is_error and 'no result with result_id="recres_nope"' in text(res)
     assert "get_record_results" in text(res)
 
 
@@ -213,6 +213,6 @@ async def test_delete_result_dialog_names_the_record_and_approval_deletes(
             await client.call_tool("delete_record_result", {"record_id": rec["id"], "result_id": "recres_0"})
         )
     assert asked == [
-        f"Delete result recres_0 of record 'Acme' ({rec['id']})? The record stays; this cannot be undone."
+        f'Delete result "recres_0" of record "Acme" (id "{rec["id"]}")? The record stays; this cannot be undone.'
     ]
     assert out["deleted"] is True and fake.results[rec["id"]] == []

@@ -45,7 +45,7 @@ async def test_core_workflow_against_the_sandbox(mode: str) -> None:
         )
         rid = created["record"]["id"]
         dup = await client.call_tool("create_record", {"name": "Umbrella", "type": "customer"})
-        assert dup.is_error and f"record_id='{rid}'" in text(dup)
+        assert dup.is_error and f'record_id="{rid}"' in text(dup)
         data(await client.call_tool("update_record", {"record_id": rid, "metadata": {"score": 7}}))
         got = data(await client.call_tool("get_record", {"record_id": rid}))
         assert got["metadata"] == {"tier": "silver", "score": 7}, "merge mode keeps existing keys"

@@ -42,7 +42,7 @@ async def test_create_record_conflict_points_to_existing_id(fake: FakeRuntype, m
     async with connect(fake, mode) as client:
         res = await client.call_tool("create_record", {"name": "Acme", "type": "customer"})
     assert res.is_error
-    assert f"update_record with record_id='{existing['id']}'" in text(res)
+    assert f'update_record with record_id="{existing["id"]}"' in text(res)
 
 
 async def test_create_record_surfaces_renamed_keys(fake: FakeRuntype, mode: str) -> None:
@@ -50,7 +50,7 @@ async def test_create_record_surfaces_renamed_keys(fake: FakeRuntype, mode: str)
         res = await client.call_tool(
             "create_record", {"name": "p", "type": "person", "metadata": {"First Name": "A"}}
         )
-    assert any("renamed by Runtype to 'first_name'" in w for w in data(res)["warnings"])
+    assert any('renamed by Runtype to "first_name"' in w for w in data(res)["warnings"])
 
 
 async def test_create_record_that_landed_despite_500_is_not_sent_twice(fake: FakeRuntype, mode: str) -> None:
@@ -212,7 +212,7 @@ async def test_run_on_large_type_is_scheduled_and_points_to_batch_status(
         )
         status = data(await client.call_tool("get_batch_status", {"batch_id": out["batch_id"]}))
     assert out["status"] == "scheduled" and out["record_count"] == 12
-    assert "get_batch_status with batch_id='batch_1'" in out["next"]
+    assert 'get_batch_status with batch_id="batch_1"' in out["next"]
     assert status["progress"] == 50 and status["processed"] == 6 and status["failed"] == 1
 
 

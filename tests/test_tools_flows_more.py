@@ -66,7 +66,7 @@ async def test_step_update_naming_no_step_lists_the_real_ones(fake: FakeRuntype,
         res = await client.call_tool(
             "update_flow", {"flow_id": fid, "step_update": {"step": "Nope", "enabled": False}}
         )
-    assert res.is_error and "'Summarize' (s1)" in text(res)
+    assert res.is_error and '"Summarize" (id "s1")' in text(res)
     assert fake.sent("PUT", "/v1/flows/.*") == []
 
 
@@ -212,7 +212,7 @@ async def test_run_flow_async_then_poll_by_execution_id(fake: FakeRuntype, mode:
             await client.call_tool("run_flow", {"flow_id": fid, "execution_id": started["execution_id"]})
         )
     assert fake.sent("POST", "/v1/dispatch")[0].headers["prefer"] == "respond-async"
-    assert started["status"] == "queued" and "execution_id='exec_1'" in started["next"]
+    assert started["status"] == "queued" and 'execution_id="exec_1"' in started["next"]
     assert polled["status"] == "completed" and polled["final_output"] == {"answer": 42}
 
 

@@ -78,7 +78,7 @@ async def test_delete_record_asks_the_user_even_with_confirm_and_decline_keeps_i
     rec = fake.add_record("customer", "Acme")
     async with connect_asking(fake, mode, approve=False) as (client, asked):
         out = data(await client.call_tool("delete_record", {"record_id": rec["id"], "confirm": True}))
-    assert asked == [f"Delete record 'Acme' (type 'customer', id {rec['id']})? This cannot be undone."]
+    assert asked == [f'Delete record "Acme" (type "customer", id "{rec["id"]}")? This cannot be undone.']
     assert out["deleted"] is False and "user declined" in out["note"]
     assert rec["id"] in fake.records
 
@@ -97,7 +97,7 @@ async def test_delete_unknown_record_names_the_id_and_where_ids_come_from(
     async with connect(fake, mode) as client:
         res = await client.call_tool("delete_record", {"record_id": "rec_gone", "confirm": True})
     assert res.is_error
-    assert "no record with record_id='rec_gone'" in text(res) and "list_records" in text(res)
+    assert 'no record with record_id="rec_gone"' in text(res) and "list_records" in text(res)
     assert fake.sent("DELETE", ".*") == []
 
 
@@ -338,7 +338,7 @@ async def test_bulk_edit_api_400_details_name_the_tool_arguments(fake: FakeRunty
     )
     async with connect(fake, mode) as client:
         res = await client.call_tool("bulk_edit_records", {"type": "t", "updates": {"a": 1}})
-    assert res.is_error and "- filter.where.value: Expected string" in text(res)
+    assert res.is_error and '- filter.where.value: "Expected string"' in text(res)
 
 
 async def test_bulk_edit_diff_of_many_keys_stays_within_the_size_budget(fake: FakeRuntype, mode: str) -> None:

@@ -26,6 +26,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--read-only", action="store_true", default=None, help="expose read-only tools only")
     parser.add_argument("--toolsets", metavar="A,B", help="toolsets to expose: records,flows (default all)")
     parser.add_argument("--transport", choices=["stdio", "streamable-http"], default="stdio")
+    parser.add_argument(
+        "--files-dir",
+        metavar="PATH",
+        help="the only folder file tools may read or write (stdio; default: runtype-mcp in Documents)",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="HTTP host (streamable-http only)")
     parser.add_argument("--port", type=int, default=8000, help="HTTP port (streamable-http only)")
     parser.add_argument(
@@ -64,6 +69,8 @@ def _settings(args: argparse.Namespace) -> Any:
         "log_level": args.log_level,
         "mcp_forward_key": args.forward_client_key,
         "protocol_era": args.protocol_era,
+        "transport": args.transport,
+        "files_dir": args.files_dir,
     }
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
@@ -85,7 +92,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         from runtype_mcp.sandbox.serve import serve
 
         key = settings.api_key.get_secret_value() if settings.api_key else None
-        serve(host=args.sb_host, port=args.sb_port, db_path=args.sb_db, api_key=key)
+        serve(
+            host=args.sb_host,
+            port=args.sb_port,
+            db_path=args.sb_db,
+            api_key=key,
+            allowed_hosts=settings.mcp_allowed_hosts,
+        )
         return
     if args.command == "check":
         import anyio

@@ -6,7 +6,10 @@ environment variables, so a flag always overrides its `RUNTYPE_*` twin.
 
 from __future__ import annotations
 
+import base64
+import re
 from typing import Annotated, Any, Literal
+from urllib.parse import unquote
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -35,9 +38,18 @@ class Settings(BaseSettings):
     mcp_http_token: SecretStr | None = None
     mcp_forward_key: bool = False
     mcp_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()
+    # Set from --transport: streamable HTTP serves tools that touch no file of the server.
+    transport: Literal["stdio", "streamable-http"] = "stdio"
+    # The only folder file tools may use (None: `runtype-mcp` in the documents folder; see files.py).
+    files_dir: str | None = None
+    # Export caps: the file stops at the last whole row within them, and the answer says so.
+    export_max_rows: int = Field(default=1_000_000, ge=1, le=10**9)
+    export_max_bytes: int = Field(default=512 * 1024 * 1024, ge=1024, le=2**40)
     # Retry bounds (seconds). Tests shrink them; users rarely need to.
     max_retry_wait: float = Field(default=20.0, ge=0, le=300)
     retry_attempts: int = Field(default=3, ge=1, le=10)
+    # Largest upstream JSON body read (bytes); a bigger or endless one fails with a clear error.
+    max_response_bytes: int = Field(default=32 * 1024 * 1024, ge=1024, le=2**40)
 
     @field_validator("api_key", mode="before")
     @classmethod
@@ -52,7 +64,7 @@ class Settings(BaseSettings):
         value = value.strip().rstrip("/")
         if not value.startswith(("http://", "https://")):
             raise ValueError(
-                f"RUNTYPE_BASE_URL must start with http:// or https:// (got {value!r}); "
+                f"RUNTYPE_BASE_URL must start with http:// or https:// (got {_no_userinfo(value)!r}); "
                 f"the default is {DEFAULT_BASE_URL}"
             )
         if value.endswith("/v1"):
@@ -93,7 +105,31 @@ class Settings(BaseSettings):
     def key_configured(self) -> bool:
         return self.api_key is not None
 
+    @property
+    def public_base_url(self) -> str:
+        """RUNTYPE_BASE_URL as it may be shown: without any `user:password@` credentials."""
+        return _no_userinfo(self.base_url)
+
     def secrets(self) -> list[str]:
-        """Values that must never appear in logs or output."""
-        values = [self.api_key, self.mcp_http_token]
-        return [v.get_secret_value() for v in values if v is not None]
+        """Values that must never appear in logs or output: the key, the HTTP token, and credentials
+        inside RUNTYPE_BASE_URL (`https://user:pass@host`: the password and the whole `user:pass`)."""
+        values = [v.get_secret_value() for v in (self.api_key, self.mcp_http_token) if v is not None]
+        userinfo = _split_userinfo(self.base_url)[0]
+        if userinfo:
+            user, colon, password = userinfo.partition(":")
+            values += [userinfo, password, unquote(password)] if colon else [user, unquote(user)]
+            # httpx sends URL credentials as `Authorization: Basic base64(user:pass)`: that is the secret too.
+            values.append(base64.b64encode(unquote(userinfo).encode()).decode())
+        return [v for v in dict.fromkeys(values) if v]
+
+
+def _split_userinfo(url: str) -> tuple[str, str]:
+    """(`user:password` or "", `url` without it): the authority ends at the first "/", "?" or "#"."""
+    scheme, sep, rest = url.partition("://")
+    end = len(re.split(r"[/?#]", rest, maxsplit=1)[0])
+    userinfo, at, host = rest[:end].rpartition("@")
+    return (userinfo if at else ""), f"{scheme}{sep}{host}{rest[end:]}"
+
+
+def _no_userinfo(url: str) -> str:
+    return _split_userinfo(url)[1]

@@ -6,6 +6,7 @@
     ├── OperationError               a tool-level outcome the model must act on (has its own text)
     ├── TransportFailure             timeout or connection failure after the retry budget
     ├── BadResponse                  a 2xx whose body is not the JSON we need
+    │   └── ResponseTooLarge         a body over RUNTYPE_MAX_RESPONSE_BYTES (not read past the cap)
     ├── DeadlineExceeded             the whole tool call ran past RUNTYPE_TOOL_TIMEOUT
     └── APIError                     Runtype answered with a non-2xx status
         ├── BadRequest               400 (details[] translated line by line)
@@ -18,11 +19,14 @@
 
 Tool code raises these; it never formats errors. The server calls `render()` with the
 tool's name and turns the text into a tool error (`isError: true`).
-Upstream text is untrusted: it is bounded, stripped of control characters and quoted.
+Upstream text is untrusted: it is bounded and written as a JSON string literal (`quote`), so a
+quote or a newline inside it cannot end the quotation, and it is attributed to Runtype
+("Runtype said: …", "Runtype suggests: …"), never written as this server's own advice.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -76,11 +80,39 @@ _CODE_HINTS = {
 }
 
 
+# C0/C1 controls and the bidi overrides/isolates (they reorder how the rest of a line reads).
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
 def clean(text: Any, limit: int = MAX_UPSTREAM) -> str:
     """Bound and de-control untrusted text so it can be quoted inside our own message."""
-    value = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", " ", str(text)).strip()
+    value = _CONTROLS.sub(" ", str(text)).strip()
     value = re.sub(r"\s+", " ", value)
     return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+# Characters json.dumps(ensure_ascii=False) leaves raw that a reader may still take as a line break
+# or a direction change: written as \u escapes too (json.loads reads them back unchanged).
+_MORE_ESCAPES = {
+    c: f"\\u{c:04x}"
+    for c in (
+        0x7F,
+        0x85,
+        0x2028,
+        0x2029,
+        *range(0x200E, 0x2010),
+        *range(0x202A, 0x202F),
+        *range(0x2066, 0x206A),
+    )
+}
+
+
+def quote(text: Any, limit: int = MAX_UPSTREAM) -> str:
+    """Untrusted text as one JSON string literal: bounded, on one line, impossible to close early."""
+    value = str(text)
+    if len(value) > limit:
+        value = value[: limit - 1] + "…"
+    return json.dumps(value, ensure_ascii=False).translate(_MORE_ESCAPES)
 
 
 def snake(name: str) -> str:
@@ -166,9 +198,22 @@ class TransportFailure(RuntypeMCPError):
 
 
 class BadResponse(RuntypeMCPError):
+    """A 2xx that does not carry what we need: the request was sent. `safe`: repeating it changes
+    nothing new (a read, a PUT/DELETE); `read_only`: the tool only reads (set by the server)."""
+
     def __init__(self, what: str, status: int, got: str, *, safe: bool = False) -> None:
         super().__init__(f"{what}: HTTP {status} with {got}")
         self.what, self.status, self.got, self.safe = what, status, got, safe
+        self.read_only: bool | None = None
+
+
+class ResponseTooLarge(BadResponse):
+    """A body over RUNTYPE_MAX_RESPONSE_BYTES: reading stopped at the cap (memory stays flat)."""
+
+    def __init__(self, what: str, status: int, limit: int, *, safe: bool = False) -> None:
+        size = f"{limit / 2**20:g} MB" if limit % 2**20 == 0 else f"{limit} bytes"
+        super().__init__(what, status, f"a body over {size}", safe=safe)
+        self.limit = limit
 
 
 class DeadlineExceeded(RuntypeMCPError):
@@ -247,6 +292,12 @@ def _parse_retry_after(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
+def _bound(text: Any, limit: int = MAX_UPSTREAM) -> str:
+    """Upstream text kept as sent (it is quoted when shown), only bounded in size."""
+    value = str(text).strip()
+    return value if len(value) <= limit else value[:limit]
+
+
 def error_from_response(request: RequestInfo, status: int, body: Any, retry_after: str | None) -> APIError:
     """The single status -> exception mapping. `body` is parsed JSON, or raw text, or None."""
     data = body if isinstance(body, dict) else {}
@@ -258,7 +309,7 @@ def error_from_response(request: RequestInfo, status: int, body: Any, retry_afte
     message = data.get("message")
     fields = _APIFields(
         status=status,
-        error=clean(raw_error) if raw_error else (clean(message) if message else None),
+        error=_bound(raw_error) if raw_error else (_bound(message) if message else None),
         code=clean(data["code"], 80) if isinstance(data.get("code"), str) else None,
         details=[d for d in data.get("details") or [] if isinstance(d, dict)]
         if isinstance(data.get("details"), list)
@@ -295,22 +346,29 @@ _PLAIN_ARG = re.compile(
 )
 
 
+def shown_path(path: str) -> str:
+    """An argument path as written, or quoted when it carries text that is not a plain path."""
+    return path if _PLAIN_ARG.fullmatch(path) else quote(path, 80)
+
+
 def _detail_from_api(raw: dict[str, Any]) -> Detail:
+    """One upstream detail: its message and suggestion quoted and attributed, hints of our own plain."""
     code = str(raw.get("code") or "")
-    message = clean(raw.get("message") or code or "invalid value", 200)
+    message = quote(raw.get("message") or code or "invalid value", 200)
     suggestion = raw.get("suggestion")
-    hint = clean(suggestion, 240) if suggestion else _CODE_HINTS.get(code)
+    hint = f"Runtype suggests: {quote(suggestion, 240)}" if suggestion else _CODE_HINTS.get(code)
     if code == "INVALID_ENUM" and not suggestion:
         options = raw.get("options") or raw.get("expected") or raw.get("allowed")
         if isinstance(options, list):
-            hint = "use one of: " + ", ".join(clean(o, 40) for o in options[:40])
+            hint = "use one of: " + ", ".join(quote(o, 40) for o in options[:40])
     if code == "UNRECOGNIZED_KEYS" and not suggestion:
         keys = raw.get("keys")
         if isinstance(keys, list):
-            hint = "drop " + ", ".join(clean(k, 40) for k in keys[:20])
-    path = api_path_to_arg(raw.get("path"))
-    if not _PLAIN_ARG.fullmatch(path):  # upstream text, not an argument path: quote it, one line
-        path = repr(clean(path, 80))
+            hint = "drop " + ", ".join(quote(k, 40) for k in keys[:20])
+    raw_path = raw.get("path")
+    path = api_path_to_arg(raw_path)
+    if not _PLAIN_ARG.fullmatch(path):  # upstream text, not an argument path: quote it as sent
+        path = quote(".".join(map(str, raw_path)) if isinstance(raw_path, list | tuple) else raw_path, 80)
     return Detail(path, message, hint)
 
 
@@ -325,7 +383,7 @@ def _detail_block(details: list[Detail], tool: str, what: str) -> str:
 
 
 def _quoted(text: str | None) -> str:
-    return f' Runtype said: "{text}".' if text else ""
+    return f" Runtype said: {quote(text)}." if text else ""
 
 
 def _when(seconds: float) -> str:
@@ -343,6 +401,7 @@ def _unsure(tool: str, idempotent: bool, checked_absent: bool) -> str:
 
 
 MAX_PARTIAL_IDS = 300
+_PLAIN_ID = re.compile(r"[A-Za-z0-9_.:-]{1,120}")  # ids shown bare; anything else is quoted
 
 
 def partial_bulk_text(tool: str, done_ids: list[str], remaining_count: int, cause_text: str) -> str:
@@ -350,7 +409,7 @@ def partial_bulk_text(tool: str, done_ids: list[str], remaining_count: int, caus
 
     Chunks run in the order the ids were given, so the unprocessed ids are the last ones.
     """
-    shown = done_ids[:MAX_PARTIAL_IDS]
+    shown = [i if _PLAIN_ID.fullmatch(i) else quote(i, 120) for i in done_ids[:MAX_PARTIAL_IDS]]
     more = f" (and {len(done_ids) - len(shown)} more)" if len(done_ids) > len(shown) else ""
     return (
         f"{tool} stopped part-way. Done for {len(done_ids)} ids: {', '.join(shown) or 'none'}{more}.\n"
@@ -384,21 +443,48 @@ def render(exc: BaseException, tool: str) -> str:
             + _unsure(tool, exc.idempotent, False)
             + " For long work use the asynchronous options (run_flow with wait=false, batches)."
         )
-    if isinstance(exc, BadResponse) and exc.safe:
+    if isinstance(exc, ResponseTooLarge):
+        after = (
+            "Nothing was changed (this call only reads). Ask for less (a smaller limit, or a type or filter "
+            "that matches fewer records), or raise"
+            if exc.safe
+            else "The request was sent, so the change may have happened: read the object back with the "
+            "matching get_/list_ tool before calling again. If answers this large are expected, raise"
+        )
         return (
-            f"{tool}: Runtype answered {exc.status} but sent {exc.got} instead of the expected JSON ({exc.what}). "
-            "Nothing was changed (this call only reads). Try again in a minute; if it persists, something between "
-            "here and Runtype (a proxy, or a wrong RUNTYPE_BASE_URL) is answering instead of the API."
+            f"{tool}: Runtype's answer ({exc.what}) was too large ({exc.got}, the RUNTYPE_MAX_RESPONSE_BYTES "
+            f"limit), so it was not read. {after} RUNTYPE_MAX_RESPONSE_BYTES in the server's environment."
         )
     if isinstance(exc, BadResponse):
-        return (
-            f"{tool}: Runtype answered {exc.status} but sent {exc.got} instead of the expected JSON ({exc.what}). "
-            "The request was accepted, so the change may have happened: read the object back with the matching "
-            "get_/list_ tool before calling again."
-        )
+        return _render_bad_response(exc, tool)
     if isinstance(exc, APIError):
         return _render_api(exc, tool)
     return f"{tool} failed: {clean(exc)}"
+
+
+_NOT_THE_API = (
+    "If it persists, something between here and Runtype (a proxy, or a wrong RUNTYPE_BASE_URL) "
+    "is answering instead of the API."
+)
+
+
+def _render_bad_response(exc: BadResponse, tool: str) -> str:
+    head = (
+        f"{tool}: Runtype answered {exc.status} but sent {exc.got} instead of the expected JSON ({exc.what})."
+    )
+    reads = exc.read_only if exc.read_only is not None else exc.safe
+    if reads:
+        return f"{head} Nothing was changed (this call only reads): it is safe to repeat in a minute. {_NOT_THE_API}"
+    if exc.safe:
+        return (
+            f"{head} The request was sent, so the change may have happened; repeating {tool} is safe (it sets "
+            f"the same state again), or first read the object back with the matching get_ tool. {_NOT_THE_API}"
+        )
+    check = _VERIFY.get(tool, "read the object back with the matching get_/list_ tool")
+    return (
+        f"{head} The request was sent, so the change may have happened. Do not repeat {tool} blindly: "
+        f"first {check}. {_NOT_THE_API}"
+    )
 
 
 def _render_api(exc: APIError, tool: str) -> str:
@@ -428,27 +514,29 @@ def _render_api(exc: APIError, tool: str) -> str:
             kind, ident = exc.request.resource
             arg, how = _RESOURCES.get(kind, (f"{kind}_id", "check the id"))
             return (
-                f"{tool}: no {kind} with {arg}={clean(ident, 120)!r} was found (or it is not visible to this API key). "
+                f"{tool}: no {kind} with {arg}={quote(ident, 120)} was found (or it is not visible to this API key). "
                 f"{how[0].upper() + how[1:]}, then call {tool} again."
             )
         return f"{tool}: Runtype answered 404 Not Found.{_quoted(exc.error)} Check the ids you passed."
     if isinstance(exc, Conflict):
         if isinstance(exc.existing_id, str):
             return (
-                f"{tool}: a record with type {exc.record_type!r} and name {exc.record_name!r} already exists "
-                f"(record_id={exc.existing_id!r}); nothing was created. To change it, call update_record with "
-                f"record_id={exc.existing_id!r}; to add a new record instead, use a different name."
+                f"{tool}: a record with type {quote(exc.record_type, 120)} and name {quote(exc.record_name, 120)} "
+                f"already exists (record_id={quote(exc.existing_id, 120)}); nothing was created. To change it, call "
+                f"update_record with record_id={quote(exc.existing_id, 120)}; to add a new record instead, use a "
+                "different name."
             )
         return (
             f"{tool}: conflict (409{code}).{_quoted(exc.error)} Nothing was changed. "
-            "Read the current state with the matching get_/list_ tool, then decide."
+            f"Check the current state with the matching get_/list_ tool, then call {tool} again with values "
+            "that do not clash (a record's type and name must be unique)."
         )
     if isinstance(exc, Unprocessable):
         lines = [f"{tool}: Runtype could not apply this (422{code}).{_quoted(exc.error)}"]
         lines += [_detail_from_api(d).line() for d in exc.details[:MAX_DETAILS]]
         reasons = exc.extra.get("reasons")
         if isinstance(reasons, list):
-            lines += [f'- Runtype said: "{clean(r, 200)}"' for r in reasons[:MAX_DETAILS]]
+            lines += [f"- Runtype said: {quote(r, 200)}" for r in reasons[:MAX_DETAILS]]
         lines.append(
             f"Nothing was changed. Fix the arguments (or the collection schema) and call {tool} again."
         )

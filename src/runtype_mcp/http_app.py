@@ -1,10 +1,13 @@
 """`--transport streamable-http`: the MCP server over HTTP at /mcp, for a team or a gateway.
 
 - Binds 127.0.0.1 by default, with the SDK's DNS-rebinding protection (Host/Origin checked).
-- RUNTYPE_MCP_HTTP_TOKEN: a bearer token every request must carry (constant-time comparison).
+- RUNTYPE_MCP_HTTP_TOKEN: a bearer token (32+ characters) every request must carry (compared in
+  constant time).
 - RUNTYPE_MCP_FORWARD_KEY=1: each client sends its own Runtype key as the bearer; it is used for
   that request only and never stored or logged, so one deployment serves several users.
 - Stateless (no session affinity), so several instances can sit behind a load balancer.
+- Touches no file of the server: the tools are built in their HTTP variants (export returns the
+  CSV as an embedded resource, upload takes csv_text only), and a stdio server is refused here.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from runtype_mcp.config import Settings
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 MAX_BODY = 2 * 1024 * 1024
+MIN_TOKEN = 32  # characters of RUNTYPE_MCP_HTTP_TOKEN (`openssl rand -hex 24` gives 48)
 
 
 class HTTPConfigError(Exception):
@@ -73,10 +77,23 @@ def security_for(settings: Settings, host: str) -> TransportSecuritySettings | N
 
 
 def build_http_app(server: Any, settings: Settings, host: str) -> ASGIApp:
+    served = getattr(server, "settings_", settings)
+    if settings.transport != "streamable-http" or served.transport != "streamable-http":
+        # The stdio tool surface reads and writes local files; it must never be served to remote clients.
+        raise HTTPConfigError(
+            "this server was built for stdio (its tools use local files): build it with "
+            "Settings(transport='streamable-http') to serve it over HTTP"
+        )
     token = settings.mcp_http_token.get_secret_value() if settings.mcp_http_token else None
     if token is not None and settings.mcp_forward_key:
         raise HTTPConfigError(
             "RUNTYPE_MCP_HTTP_TOKEN and RUNTYPE_MCP_FORWARD_KEY both use the Authorization header: choose one"
+        )
+    if token is not None and len(token.strip()) < MIN_TOKEN:
+        raise HTTPConfigError(
+            f"RUNTYPE_MCP_HTTP_TOKEN is {len(token.strip())} characters; it must be at least {MIN_TOKEN} "
+            "(a short token can be guessed). Generate one with `openssl rand -hex 24` or "
+            '`python -c "import secrets; print(secrets.token_hex(24))"`'
         )
     if host not in LOOPBACK and token is None and not settings.mcp_forward_key:
         raise HTTPConfigError(

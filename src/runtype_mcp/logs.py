@@ -8,52 +8,60 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from typing import Any, TextIO
 
 import structlog
 
-REDACTED = "[REDACTED]"
+from runtype_mcp.scrub import REDACTED, scrub_text
+
 _SENSITIVE_KEYS = frozenset({"authorization", "api_key", "apikey", "token", "bearer", "password", "secret"})
 
 
 class Redactor:
-    """A structlog processor that scrubs known secrets and `Authorization`-like keys."""
+    """A structlog processor that scrubs known secrets (with the same prefix-aware scrub as every
+    outgoing message, `scrub.scrub_text`) and `Authorization`-like keys.
+
+    `dynamic` returns the secrets of the current call (a key an HTTP client forwarded); the client
+    module sets it, so this module needs no import of it."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self.secrets = [s for s in secrets if s]
+        self.dynamic: Callable[[], list[str]] = list
 
     def add(self, secret: str) -> None:
         if secret and secret not in self.secrets:
             self.secrets.append(secret)
 
     def scrub(self, value: Any, depth: int = 0) -> Any:
+        return self._scrub(value, [*self.secrets, *self.dynamic()], depth)
+
+    def _scrub(self, value: Any, secrets: list[str], depth: int) -> Any:
         if depth > 8:
             return value
         if isinstance(value, str):
-            for secret in self.secrets:
-                if secret in value:
-                    value = value.replace(secret, REDACTED)
+            value = scrub_text(value, secrets)
             if value.lower().startswith("bearer ") and len(value) > 7:
                 return "Bearer " + REDACTED
             return value
         if isinstance(value, Mapping):
             return {
-                k: (REDACTED if str(k).lower() in _SENSITIVE_KEYS else self.scrub(v, depth + 1))
+                k: (REDACTED if str(k).lower() in _SENSITIVE_KEYS else self._scrub(v, secrets, depth + 1))
                 for k, v in value.items()
             }
         if isinstance(value, list | tuple):
-            return [self.scrub(v, depth + 1) for v in value]
+            return [self._scrub(v, secrets, depth + 1) for v in value]
         return value
 
     def __call__(
         self, logger: Any, method: str, event_dict: MutableMapping[str, Any]
     ) -> MutableMapping[str, Any]:
+        secrets = [*self.secrets, *self.dynamic()]
         for key in list(event_dict):
             if key.lower() in _SENSITIVE_KEYS:
                 event_dict[key] = REDACTED
             else:
-                event_dict[key] = self.scrub(event_dict[key])
+                event_dict[key] = self._scrub(event_dict[key], secrets, 0)
         return event_dict
 
 

@@ -12,30 +12,45 @@ from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.types import ResourceLink
 
 from runtype_mcp.client import RuntypeClient
-from runtype_mcp.client.core import bind_forwarded_key, expect_object, forwarded_key
-from runtype_mcp.errors import NotFound, RuntypeMCPError, render
+from runtype_mcp.client.core import bind_forwarded_key, expect_object, forwarded_key, segment
+from runtype_mcp.errors import ArgumentError, NotFound, RuntypeMCPError, clean, render
 
 RECORD_URI = "runtype://records/{record_id}"
 FLOW_URI = "runtype://flows/{flow_id}"
 SCHEMA_URI = "runtype://record-types/{type}/schema"
 
 
-def record_link(record_id: str, name: str | None) -> ResourceLink:
-    return ResourceLink(
-        type="resource_link",
-        uri=RECORD_URI.format(record_id=record_id),
-        name=name or record_id,
-        mime_type="application/json",
-    )
+LINK_NAME_LIMIT = 120
 
 
-def flow_link(flow_id: str, name: str | None) -> ResourceLink:
-    return ResourceLink(
-        type="resource_link",
-        uri=FLOW_URI.format(flow_id=flow_id),
-        name=name or flow_id,
-        mime_type="application/json",
-    )
+def _link(template: str, arg: str, ident: Any, name: Any) -> list[ResourceLink]:
+    """A link built from an upstream id only when it passes the id check of tool arguments, named
+    with one bounded line: an id that fails gets no link (never an error)."""
+    if not isinstance(ident, str):
+        return []
+    try:
+        safe_id = segment(ident, arg)
+    except ArgumentError:
+        return []
+    label = clean(name if isinstance(name, str) and name.strip() else ident, LINK_NAME_LIMIT)
+    return [
+        ResourceLink(
+            type="resource_link",
+            uri=template.format(**{arg: safe_id}),
+            name=label or safe_id,
+            mime_type="application/json",
+        )
+    ]
+
+
+def record_link(record_id: Any, name: Any) -> list[ResourceLink]:
+    """The record's resource link, or none when the id could not be a valid record id."""
+    return _link(RECORD_URI, "record_id", record_id, name)
+
+
+def flow_link(flow_id: Any, name: Any) -> list[ResourceLink]:
+    """The flow's resource link, or none when the id could not be a valid flow id."""
+    return _link(FLOW_URI, "flow_id", flow_id, name)
 
 
 def _client(ctx: Context[Any, Any]) -> RuntypeClient:

@@ -6,9 +6,11 @@ becomes model-facing text (via `errors.render`) and where the `tool.call` log li
 
 from __future__ import annotations
 
+import difflib
 import functools
 import inspect
 import json
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Mapping
@@ -19,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import httpx2
 from mcp.server import MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult, InputRequiredResult, TextContent
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+from mcp.types import CallToolResult, InputRequiredResult
 from mcp.types import Tool as MCPTool
 from pydantic import ValidationError
 
@@ -30,8 +32,18 @@ if TYPE_CHECKING:
 from runtype_mcp import __version__
 from runtype_mcp.client import CallStats, RuntypeClient, call_stats
 from runtype_mcp.client.core import bind_forwarded_key, forwarded_key
+from runtype_mcp.client.parsing import shape_problem
 from runtype_mcp.config import Settings
-from runtype_mcp.errors import DeadlineExceeded, RuntypeMCPError, render
+from runtype_mcp.door import ScrubMiddleware
+from runtype_mcp.errors import (
+    ArgumentError,
+    BadResponse,
+    DeadlineExceeded,
+    Detail,
+    RuntypeMCPError,
+    quote,
+    render,
+)
 from runtype_mcp.logs import get_logger
 from runtype_mcp.prompts import register_prompts
 from runtype_mcp.resources import register_resources
@@ -79,7 +91,8 @@ TOOLSET_META = "io.github.runtype-mcp/toolset"
 
 
 def selected_tools(settings: Settings) -> list[ToolSpec]:
-    """Deterministic: toolsets in their fixed order, tools in declaration order."""
+    """Deterministic: toolsets in their fixed order, tools in declaration order, each in the
+    variant of this server's transport (over streamable HTTP no tool takes a local path)."""
     from runtype_mcp.tools import TOOLSETS
 
     return [
@@ -87,7 +100,7 @@ def selected_tools(settings: Settings) -> list[ToolSpec]:
         for toolset in TOOLSETS
         if toolset.name in settings.toolsets
         for spec in toolset.specs
-        if spec.read_only or not settings.read_only
+        if settings.transport in spec.transports and (spec.read_only or not settings.read_only)
     ]
 
 
@@ -96,7 +109,7 @@ def selected_names(settings: Settings) -> dict[str, bool]:
 
     Read from the manifest when it is present, so the tool modules (and their models) load only
     when a tool is first called; read-only mode still follows each tool's annotations."""
-    manifest = load_manifest()
+    manifest = load_manifest(settings.transport)
     if not manifest:
         return {spec.name: spec.read_only for spec in selected_tools(settings)}
     out: dict[str, bool] = {}
@@ -109,19 +122,20 @@ def selected_names(settings: Settings) -> dict[str, bool]:
 
 
 @functools.cache
-def all_specs() -> dict[str, ToolSpec]:
+def all_specs(transport: str = "stdio") -> dict[str, ToolSpec]:
     from runtype_mcp.tools import TOOLSETS
 
-    return {spec.name: spec for toolset in TOOLSETS for spec in toolset.specs}
+    return {spec.name: spec for toolset in TOOLSETS for spec in toolset.specs if transport in spec.transports}
 
 
-def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
+def compact_schema(schema: dict[str, Any], *, closed: bool = False) -> dict[str, Any]:
     """What the model reads of an input schema, minus the noise it pays tokens for on every turn.
 
     Drops pydantic's auto-generated `title`s, `default: null`, `additionalProperties: true`
     (the JSON Schema default) and generous length caps (>= 100, still enforced), and advertises an optional
     `X | None` parameter as plain `X` (omitting it means None). Validation still runs on the
     full pydantic model, so an explicit null from a client is accepted as before.
+    `closed` (input schemas) says `additionalProperties: false`: `call_tool` refuses unknown arguments.
     """
 
     def walk(node: Any, in_properties: bool) -> Any:
@@ -158,20 +172,13 @@ def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
         return out
 
     compacted: dict[str, Any] = walk(schema, False)
-    return compacted
+    return {**compacted, "additionalProperties": False} if closed else compacted
 
 
 class RuntypeServer(MCPServer[AppState]):
     settings_: Settings
     _selected: dict[str, bool]  # name -> read-only
     _registered: set[str]
-
-    def secrets(self) -> list[str]:
-        """The configured secrets plus the key an HTTP client forwarded for this call."""
-        values = self.settings_.secrets()
-        if (key := forwarded_key.get()) is not None:
-            values.append(key)
-        return values
 
     async def run_stdio_async(self) -> None:
         if self.settings_.protocol_era == "auto":
@@ -193,7 +200,7 @@ class RuntypeServer(MCPServer[AppState]):
         """Hand a tool to the SDK on first use (building its schemas costs ~4 ms a tool)."""
         if name not in self._selected or name in self._registered:
             return
-        spec = all_specs()[name]
+        spec = all_specs(self.settings_.transport)[name]
         self.add_tool(
             spec.fn,
             name=spec.name,
@@ -207,7 +214,7 @@ class RuntypeServer(MCPServer[AppState]):
     async def list_tools(self) -> list[MCPTool]:
         """Served from the committed manifest (a test proves it equals live generation); the live
         path is used when the manifest lacks a tool."""
-        manifest = load_manifest()
+        manifest = load_manifest(self.settings_.transport)
         if all(name in manifest for name in self._selected):
             return [MCPTool.model_validate(manifest[name]) for name in self._selected]
         return await self.live_tools()
@@ -222,7 +229,7 @@ class RuntypeServer(MCPServer[AppState]):
         return [
             t.model_copy(
                 update={
-                    "input_schema": compact_schema(t.input_schema),
+                    "input_schema": compact_schema(t.input_schema, closed=True),
                     "output_schema": compact_schema(t.output_schema) if t.output_schema else None,
                 }
             )
@@ -239,6 +246,8 @@ class RuntypeServer(MCPServer[AppState]):
         started = time.perf_counter()
         outcome, error_id = "ok", None
         try:
+            if unknown := self.unknown_arguments(name, arguments):
+                raise ToolError(name) from unknown
             limit = self.settings_.tool_timeout
             try:
                 with anyio.fail_after(limit):
@@ -248,15 +257,20 @@ class RuntypeServer(MCPServer[AppState]):
                 raise ToolError(render(DeadlineExceeded(limit, read_only), name)) from None
             if isinstance(res, CallToolResult) and res.is_error:
                 outcome = "error"
-            return scrub_result(res, self.secrets())
+            return res  # secrets are scrubbed at the door (door.ScrubMiddleware), like every message
         except anyio.get_cancelled_exc_class():
             outcome = "cancelled"  # the client cancelled (notifications/cancelled) or is gone
             raise
         except ToolError as exc:
             cause = exc.__cause__
+            if isinstance(cause, ValidationError) and isinstance(exc, UnexpectedToolError) and stats.requests:
+                # Raised inside the tool after a request went out: a response that did not fit, not an argument.
+                cause = BadResponse("response", stats.last_status or 200, shape_problem(cause))
+            if isinstance(cause, BadResponse):
+                cause.read_only = self._selected.get(name, False)
             if isinstance(cause, RuntypeMCPError):
                 outcome = f"error:{type(cause).__name__}"
-                raise ToolError(scrub_text(render(cause, name), self.secrets())) from None
+                raise ToolError(render(cause, name)) from None
             if isinstance(cause, ValidationError):
                 outcome = "invalid_arguments"
                 raise ToolError(render_validation_error(cause, name)) from None
@@ -286,35 +300,26 @@ class RuntypeServer(MCPServer[AppState]):
                 **({"error_id": error_id} if error_id else {}),
             )
 
+    def unknown_arguments(self, name: str, arguments: Any) -> ArgumentError | None:
+        """Keys the tool does not take, refused before anything runs (a dropped `dry_run` would be a real write)."""
+        tool = self._tool_manager.get_tool(name) if name in self._selected else None
+        if tool is None or not isinstance(arguments, Mapping):
+            return None
+        allowed = list(tool.parameters.get("properties") or {})
+        extra = [key for key in arguments if key not in allowed]
+        if not extra:
+            return None
+        takes = ", ".join(allowed) or "no arguments"
+        details = []
+        for key in extra[:1000]:  # the message shows the first few and counts the rest
+            close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.7)
+            hint = f"did you mean {close[0]}? {name} takes: {takes}" if close else f"{name} takes: {takes}"
+            shown = key if re.fullmatch(r"[A-Za-z0-9_]{1,60}", key) else quote(key, 60)
+            details.append(Detail(shown, "is not an argument of this tool", hint))
+        return ArgumentError(details)
+
 
 SANDBOX_BASE = "http://sandbox.invalid"
-REDACTED = "[REDACTED]"
-
-
-def scrub_text(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        if secret and secret in text:
-            text = text.replace(secret, REDACTED)
-    return text
-
-
-def scrub_result(
-    res: CallToolResult | InputRequiredResult, secrets: list[str]
-) -> CallToolResult | InputRequiredResult:
-    """Upstream data could echo a key back; it never reaches the model (cheap check, rare rewrite)."""
-    if not isinstance(res, CallToolResult) or not secrets:
-        return res
-    texts = [c.text for c in res.content if isinstance(c, TextContent)]
-    if not any(secret and secret in text for secret in secrets for text in texts):
-        return res
-    content = [
-        c.model_copy(update={"text": scrub_text(c.text, secrets)}) if isinstance(c, TextContent) else c
-        for c in res.content
-    ]
-    structured = res.structured_content
-    if structured is not None:
-        structured = json.loads(scrub_text(json.dumps(structured), secrets))
-    return res.model_copy(update={"content": content, "structured_content": structured})
 
 
 def build_server(settings: Settings, transport: httpx2.AsyncBaseTransport | None = None) -> RuntypeServer:
@@ -342,6 +347,7 @@ def build_server(settings: Settings, transport: httpx2.AsyncBaseTransport | None
         log_level=settings.log_level,
     )
     server.settings_ = settings
+    server.middleware.append(ScrubMiddleware(settings))  # innermost: sees results before any sealing
     server._selected = selected_names(settings)
     server._registered = set()
     register_prompts(server)
@@ -353,10 +359,25 @@ MANIFEST = Path(__file__).with_name("tools_manifest.json")
 
 
 @functools.cache
-def load_manifest() -> dict[str, dict[str, Any]]:
-    """name -> the tool exactly as `tools/list` shows it (regenerate: UPDATE_SNAPSHOTS=1 pytest)."""
+def load_manifest(transport: str = "stdio") -> dict[str, dict[str, Any]]:
+    """name -> the tool exactly as `tools/list` shows it over `transport`, in listing order
+    (regenerate: UPDATE_SNAPSHOTS=1 pytest tests/test_manifest.py).
+
+    The file maps each transport to its listing; a bare name in a non-stdio listing stands for the
+    stdio entry of that name (most tools are the same everywhere)."""
     try:
-        entries = json.loads(MANIFEST.read_text(encoding="utf-8"))
+        doc = json.loads(MANIFEST.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    return {entry["name"]: entry for entry in entries if isinstance(entry, dict) and "name" in entry}
+    if not isinstance(doc, dict):
+        return {}
+    base = {e["name"]: e for e in doc.get("stdio") or [] if isinstance(e, dict) and "name" in e}
+    if transport == "stdio":
+        return base
+    out: dict[str, dict[str, Any]] = {}
+    for entry in doc.get(transport) or []:
+        if isinstance(entry, str) and entry in base:
+            out[entry] = base[entry]
+        elif isinstance(entry, dict) and "name" in entry:
+            out[entry["name"]] = entry
+    return out

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from runtype_mcp.errors import ArgumentError, Detail, api_path_to_arg, render
+from runtype_mcp.errors import ArgumentError, Detail, api_path_to_arg, render, shown_path
 
 # Parts of a pydantic `loc` that name a union member, not a field.
 _TYPE_TAG = re.compile(
@@ -40,7 +40,7 @@ _HINTS = {
 
 def _detail(err: ErrorDetails) -> Detail:
     loc = [part for part in err["loc"] if not (isinstance(part, str) and _TYPE_TAG.search(part))]
-    path = api_path_to_arg(loc) if loc else "(arguments)"
+    path = shown_path(api_path_to_arg(loc)) if loc else "(arguments)"
     kind = err["type"]
     message = err["msg"].removeprefix("Value error, ")
     ctx: dict[str, Any] = dict(err.get("ctx") or {})

@@ -64,8 +64,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     ):
         world = portal.call(prepare, be, tmp)
         with (
-            portal.wrap_async_context_manager(mcp_client(be, "auto")) as auto,
-            portal.wrap_async_context_manager(mcp_client(be, "legacy")) as legacy,
+            portal.wrap_async_context_manager(mcp_client(be, "auto", files_dir=str(tmp))) as auto,
+            portal.wrap_async_context_manager(mcp_client(be, "legacy", files_dir=str(tmp))) as legacy,
         ):
             tools = portal.call(auto.list_tools).tools
             ids = {

@@ -12,7 +12,7 @@ from tests.test_http import INIT, MCP_HEADERS, http_app
 
 pytestmark = pytest.mark.anyio
 AREA = "Streamable HTTP security"
-TOKEN = "team-token-1f9a"
+TOKEN = "team-token-1f9a-0123456789abcdef0123456789"
 
 
 @pytest.mark.parametrize(

@@ -70,7 +70,7 @@ async def test_export_records_csv_in_forward_key_mode_sends_the_callers_key(
     """It used to refuse with "no API key configured" (and would have sent no key at all)."""
     with report.case(AREA, "export_records_csv over HTTP in forward-key mode", "uses the caller's key"):
         _seed(fake)
-        cfg = make_settings(api_key=None, mcp_forward_key=True)
+        cfg = make_settings(api_key=None, mcp_forward_key=True, transport="streamable-http")
         server = build_server(cfg, transport=fake.transport())
         app = build_http_app(server, cfg, "127.0.0.1")
         base = "http://127.0.0.1:8000"
@@ -83,7 +83,7 @@ async def test_export_records_csv_in_forward_key_mode_sends_the_callers_key(
             ) as http,
             Client(streamable_http_client(f"{base}/mcp", http_client=http)) as client,  # type: ignore[arg-type]
         ):
-            res = await client.call_tool("export_records_csv", {"path": str(tmp_path / "x.csv")})
+            res = await client.call_tool("export_records_csv", {})
         assert data(res)["row_count"] == 3
         (sent,) = fake.sent("GET", "/v1/records/export")
         assert sent.headers["authorization"] == f"Bearer {API_KEY}"

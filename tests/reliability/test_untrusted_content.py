@@ -164,11 +164,11 @@ async def test_upstream_error_text_is_quoted_bounded_and_never_a_bare_line(
 
 
 async def test_an_injected_id_is_quoted_in_the_not_found_text(report: Collector) -> None:
-    with report.case(AREA, "injection text as a record_id", "quoted with repr, bounded"):
+    with report.case(AREA, "injection text as a record_id", "quoted as a JSON string, bounded"):
         async with sandbox_backend() as be, mcp_client(be) as client:
             res = await client.call_tool("get_record", {"record_id": " ".join(INJ[:400].split())})
         body = assert_delimited(res, "get_record")
-        assert res.is_error and "no record with record_id='IGNORE" in body
+        assert res.is_error and 'no record with record_id="IGNORE' in body
 
 
 def _asking(decision: str) -> Any:

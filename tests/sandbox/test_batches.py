@@ -56,6 +56,11 @@ async def test_more_records_than_the_inline_limit_schedule_a_batch(anyio_backend
             "recordCount": 7,
             "status": "scheduled",
             "executedImmediately": False,
+            # Nothing ran yet; present because the SDK's declared type requires them (tests/contract).
+            "successCount": 0,
+            "failureCount": 0,
+            "completedAt": body["completedAt"],
+            "results": [],
         }
         status = await finished(client, body["batchId"])
         assert status["status"] == "completed"

@@ -15,12 +15,18 @@ import re
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 from urllib.parse import quote
 
 import httpx2
 
 from runtype_mcp import __version__
+from runtype_mcp.client.keys import MISSING_FORWARDED_KEY
+from runtype_mcp.client.keys import bearer as bearer
+from runtype_mcp.client.keys import bind_forwarded_key as bind_forwarded_key
+from runtype_mcp.client.keys import current_secrets as current_secrets
+from runtype_mcp.client.keys import forwarded_key as forwarded_key
 from runtype_mcp.config import Settings
 from runtype_mcp.errors import (
     APIError,
@@ -30,11 +36,13 @@ from runtype_mcp.errors import (
     Detail,
     RateLimited,
     RequestInfo,
+    ResponseTooLarge,
     ServerError,
     TransportFailure,
     error_from_response,
 )
 from runtype_mcp.logs import get_logger
+from runtype_mcp.scrub import scrub_bytes, scrub_text
 
 log = get_logger("runtype_mcp.client")
 
@@ -58,24 +66,6 @@ class CallStats:
 
 
 call_stats: contextvars.ContextVar[CallStats | None] = contextvars.ContextVar("call_stats", default=None)
-# The Runtype key an HTTP client brought with its request (RUNTYPE_MCP_FORWARD_KEY mode only).
-forwarded_key: contextvars.ContextVar[str | None] = contextvars.ContextVar("forwarded_key", default=None)
-
-MISSING_FORWARDED_KEY = (
-    "This server runs in forward-key mode: each HTTP client must send its own Runtype API key as "
-    "'Authorization: Bearer <key>' on every request. Add that header in the MCP client's config and reconnect."
-)
-
-
-def bind_forwarded_key(
-    settings: Settings, headers: Mapping[str, str] | None
-) -> contextvars.Token[str | None] | None:
-    """In forward-key mode, make the request's bearer the Runtype key for this call (never stored)."""
-    if not settings.mcp_forward_key or headers is None:
-        return None
-    auth = headers.get("authorization") or headers.get("Authorization") or ""
-    scheme, _, key = auth.partition(" ")
-    return forwarded_key.set(key.strip() if scheme.lower() == "bearer" and key.strip() else None)
 
 
 def segment(value: str, arg: str) -> str:
@@ -150,6 +140,8 @@ class BaseClient:
         return httpx2.AsyncClient(
             base_url=settings.base_url + "/v1",
             headers=headers,
+            # The API is bearer-only: a jar would carry one forwarded key's cookies into another's requests.
+            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
             timeout=httpx2.Timeout(settings.timeout),
             transport=transport,
             follow_redirects=False,
@@ -235,8 +227,9 @@ class BaseClient:
         if stats is not None:
             stats.attempts += 1
         started = time.perf_counter()
+        secrets = current_secrets(self.settings)
         try:
-            resp = await self.http.request(
+            request = self.http.build_request(
                 info.method,
                 info.path,
                 params=_query(params),
@@ -245,7 +238,11 @@ class BaseClient:
                 data=data,
                 headers=headers,
             )
-            raw = await resp.aread()
+            resp = await self.http.send(request, stream=True)
+            try:
+                raw = await self._read_capped(resp)
+            finally:
+                await resp.aclose()
         except httpx2.TimeoutException as exc:
             log.warning(
                 "runtype.request",
@@ -259,7 +256,8 @@ class BaseClient:
             log.warning(
                 "runtype.request", method=info.method, path=info.path, outcome="error", attempt=info.attempts
             )
-            raise TransportFailure(info, f"{type(exc).__name__}: {exc}", timeout=False) from None
+            reason = scrub_text(f"{type(exc).__name__}: {exc}", secrets)
+            raise TransportFailure(info, reason, timeout=False) from None
         if stats is not None:
             stats.last_status = resp.status_code
         log.debug(
@@ -269,14 +267,37 @@ class BaseClient:
             status=resp.status_code,
             attempt=info.attempts,
             duration_ms=round((time.perf_counter() - started) * 1000, 2),
-            bytes=len(raw),
+            bytes=None if raw is None else len(raw),
         )
+        if raw is None:  # over the cap: an error status keeps its meaning, a 2xx cannot be used
+            if resp.status_code < 300:
+                reads = info.method in {"GET", "HEAD"} or (info.method == "POST" and info.safe is True)
+                what = f"{info.method} {info.path}"
+                raise ResponseTooLarge(what, resp.status_code, self.settings.max_response_bytes, safe=reads)
+            raw = b""
+        # Scrubbed before anything parses, bounds or quotes it: an echoed key never survives as a prefix.
+        raw = scrub_bytes(raw, secrets)
         body = _parse(raw, resp.headers.get("content-type", ""))
         if resp.status_code >= 400:
             raise error_from_response(info, resp.status_code, body, resp.headers.get("retry-after"))
         if resp.status_code >= 300:
             raise error_from_response(info, resp.status_code, body, None)
         return Response(resp.status_code, body, resp.headers, info.idempotent)
+
+    async def _read_capped(self, resp: httpx2.Response) -> bytes | None:
+        """The body, or None when it is larger than RUNTYPE_MAX_RESPONSE_BYTES (reading stops there)."""
+        cap = self.settings.max_response_bytes
+        declared = resp.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > cap:
+            return None
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in resp.aiter_bytes():
+            size += len(chunk)
+            if size > cap:
+                return None
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     async def paginate(
         self, path: str, params: Mapping[str, Any], *, max_items: int

@@ -5,22 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from runtype_mcp.client.core import BaseClient, expect_object, segment
+from runtype_mcp.client.parsing import expect_fields, parse, validated
 from runtype_mcp.models import BatchStatus, Flow, Page, RunOnTypeResponse
 
 
 class FlowsAPI(BaseClient):
     async def list_flows(self, **params: Any) -> Page:
         resp = await self.request("GET", "/flows", params=params)
-        return Page.model_validate(expect_object(resp, "list flows"))
+        return parse(Page, resp, "list flows")
 
     async def get_flow(self, flow_id: str) -> Flow:
         path = f"/flows/{segment(flow_id, 'flow_id')}"
         resp = await self.request("GET", path, resource=("flow", flow_id))
-        return Flow.model_validate(expect_object(resp, "get flow"))
+        return parse(Flow, resp, "get flow")
 
     async def create_flow(self, body: dict[str, Any]) -> Flow:
         resp = await self.request("POST", "/flows", json_body=body)
-        return Flow.model_validate(expect_object(resp, "create flow"))
+        return parse(Flow, resp, "create flow")
 
     async def run_on_record_type(self, flow_id: str, record_type: str) -> RunOnTypeResponse:
         path = f"/flows/{segment(flow_id, 'flow_id')}/run-on-record-type"
@@ -29,17 +30,19 @@ class FlowsAPI(BaseClient):
             "POST", path, json_body={"recordType": record_type}, resource=("flow", flow_id), retry=False
         )
         body = expect_object(resp, "run flow on record type")
-        return RunOnTypeResponse.model_validate({**body, "http_status": resp.status})
+        return validated(
+            RunOnTypeResponse, {**body, "http_status": resp.status}, resp, "run flow on record type"
+        )
 
     async def batch_status(self, batch_id: str) -> BatchStatus:
         path = f"/batch/status/{segment(batch_id, 'batch_id')}"
         resp = await self.request("GET", path, resource=("batch", batch_id))
-        return BatchStatus.model_validate(expect_object(resp, "batch status"))
+        return parse(BatchStatus, resp, "batch status")
 
     async def update_flow(self, flow_id: str, body: dict[str, Any]) -> Flow:
         path = f"/flows/{segment(flow_id, 'flow_id')}"
         resp = await self.request("PUT", path, json_body=body, resource=("flow", flow_id))
-        return Flow.model_validate(expect_object(resp, "update flow"))
+        return parse(Flow, resp, "update flow")
 
     async def delete_flow(self, flow_id: str) -> Any:
         path = f"/flows/{segment(flow_id, 'flow_id')}"
@@ -64,7 +67,8 @@ class FlowsAPI(BaseClient):
         # A run costs an execution and may write records: never retried automatically.
         headers = {"Prefer": "respond-async"} if run_async else None
         resp = await self.request("POST", "/dispatch", json_body=body, headers=headers, retry=False)
-        return resp.status, expect_object(resp, "dispatch")
+        fields = {"status": str, "success": bool, "events": list, "executionId": str}
+        return resp.status, expect_fields(expect_object(resp, "dispatch"), resp, "dispatch", fields)
 
     async def execution_status(self, execution_id: str) -> dict[str, Any]:
         path = f"/executions/{segment(execution_id, 'execution_id')}/status"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import aclosing
 from typing import Any
 
 import httpx2
@@ -15,10 +16,13 @@ from runtype_mcp.client.core import (
     _query,
     _scope,
     call_stats,
+    current_secrets,
     expect_object,
     segment,
 )
+from runtype_mcp.client.csv_stream import ExportStats, RowCutter
 from runtype_mcp.errors import RequestInfo, TransportFailure, error_from_response
+from runtype_mcp.scrub import StreamScrubber, scrub_bytes, scrub_text
 
 MAX_ERROR_BODY = 65536
 
@@ -82,13 +86,20 @@ class RecordsMoreAPI(BaseClient):
         return expect_object(resp, "record step results")
 
     async def export_records_csv(
-        self, params: Mapping[str, Any], write: Callable[[bytes], Awaitable[object]]
-    ) -> int:
-        """Stream the CSV into `write` chunk by chunk; returns the byte count (0 for a 204).
+        self,
+        params: Mapping[str, Any],
+        write: Callable[[bytes], Awaitable[object]],
+        *,
+        max_rows: int,
+        max_bytes: int,
+    ) -> ExportStats:
+        """Stream the CSV into `write` chunk by chunk, scrubbed of secrets as it arrives, until the
+        end or a cap (`max_rows` data rows, `max_bytes` bytes; the upstream response is closed then).
 
-        Retried like any read while nothing has been written (an error status, a timeout or a refused
-        connection before the body); never once bytes were written, since a retry would duplicate them
-        (the caller discards a partial file). Errors map through the same function as every request.
+        After a cap the writer truncates its output to `stats.bytes` (the last whole row). Retried like
+        any read while nothing has arrived (an error status, a timeout or a refused connection before
+        the body); never once bytes arrived, since a retry would duplicate them (the caller discards a
+        partial file). Errors map through the same function as every request.
         """
         headers = self.auth_headers()
         path = "/records/export"
@@ -96,26 +107,36 @@ class RecordsMoreAPI(BaseClient):
         stats = call_stats.get()
         if stats is not None:
             stats.requests += 1
-        total = 0
+        secrets = current_secrets(self.settings)
+        scrubber = StreamScrubber(secrets)
+        cutter = RowCutter(max_rows, max_bytes)
+        received = 0
 
-        async def counted(chunk: bytes) -> None:
-            nonlocal total
-            total += len(chunk)
-            await write(chunk)
+        async def take(chunk: bytes) -> bool:
+            nonlocal received
+            received += len(chunk)
+            out = cutter.feed(scrubber.feed(chunk))
+            if out:
+                await write(out)
+            return cutter.capped is not None
 
         started = time.monotonic()
-        async for attempt in self.attempts(lambda exc: total == 0 and self.retry_wait(exc, started)):
+        async for attempt in self.attempts(lambda exc: received == 0 and self.retry_wait(exc, started)):
             with attempt:
                 info.attempts = attempt.num
-                await self._export_once(info, params, headers, counted)
-        return total
+                await self._export_once(info, params, headers, take, secrets)
+        tail = cutter.feed(scrubber.flush())
+        if tail:
+            await write(tail)
+        return cutter.stats()
 
     async def _export_once(
         self,
         info: RequestInfo,
         params: Mapping[str, Any],
         headers: Mapping[str, str] | None,
-        write: Callable[[bytes], Awaitable[None]],
+        take: Callable[[bytes], Awaitable[bool]],
+        secrets: list[str],
     ) -> None:
         stats = call_stats.get()
         if stats is not None:
@@ -126,17 +147,21 @@ class RecordsMoreAPI(BaseClient):
                     stats.last_status = resp.status_code
                 if resp.status_code >= 300:
                     raw = b""
-                    async for chunk in resp.aiter_bytes():
-                        raw += chunk
-                        if len(raw) > MAX_ERROR_BODY:
-                            break
-                    body = _parse(raw[:MAX_ERROR_BODY], resp.headers.get("content-type", ""))
+                    async with aclosing(resp.aiter_bytes()) as chunks:
+                        async for chunk in chunks:
+                            raw += chunk
+                            if len(raw) > MAX_ERROR_BODY:
+                                break
+                    raw = scrub_bytes(raw[:MAX_ERROR_BODY], secrets)
+                    body = _parse(raw, resp.headers.get("content-type", ""))
                     retry_after = resp.headers.get("retry-after") if resp.status_code >= 400 else None
                     raise error_from_response(info, resp.status_code, body, retry_after)
-                async for chunk in resp.aiter_bytes():
-                    if chunk:
-                        await write(chunk)
+                async with aclosing(resp.aiter_bytes()) as chunks:
+                    async for chunk in chunks:
+                        if chunk and await take(chunk):
+                            break  # a cap: leaving the block closes the upstream response
         except httpx2.TimeoutException as exc:
             raise TransportFailure(info, type(exc).__name__, timeout=True) from None
         except httpx2.TransportError as exc:
-            raise TransportFailure(info, f"{type(exc).__name__}: {exc}", timeout=False) from None
+            reason = scrub_text(f"{type(exc).__name__}: {exc}", secrets)
+            raise TransportFailure(info, reason, timeout=False) from None

@@ -51,6 +51,20 @@ class ExportOut(Out):
     columns: list[str] = Field(default_factory=list)
     columns_omitted: int | None = None
     preview_rows: list[list[str]] = Field(default_factory=list)
+    truncated: bool | None = None  # an export cap was hit: the file holds whole rows up to it
+    note: str | None = None
+
+
+class ExportInlineOut(Out):
+    """Streamable HTTP: the CSV travels back as an embedded `text/csv` resource, not a server file."""
+
+    uri: str | None = None
+    bytes: int = 0
+    row_count: int = 0
+    columns: list[str] = Field(default_factory=list)
+    columns_omitted: int | None = None
+    preview_rows: list[list[str]] = Field(default_factory=list)
+    truncated: bool | None = None
     note: str | None = None
 
 

@@ -20,10 +20,13 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import engine, shapes
+from .batch_api import BatchApi
 from .batches import interrupt_active
 from .csvio import CsvApi
 from .faults import ADMIN_PREFIX, Fault, FaultAdmin, FaultMiddleware, FaultSet
 from .flows_api import FlowsApi
+from .flows_ensure import EnsureApi
+from .guard import JsonBodyGuard
 from .openapi import build_openapi
 from .records_api import RecordsApi
 from .records_bulk_api import RecordsBulkApi
@@ -111,6 +114,7 @@ class Sandbox:
         self.app = Starlette(
             routes=self._routes(),
             middleware=[
+                Middleware(JsonBodyGuard),
                 Middleware(FaultMiddleware, faults=self.faults),
                 Middleware(AuthMiddleware, api_key=api_key),
             ],
@@ -178,8 +182,10 @@ class Sandbox:
             *CsvApi(ctx).routes(),
             *RecordsApi(ctx).routes(),
             *ResultsApi(ctx).routes(),
+            *EnsureApi(ctx).routes(),  # before /v1/flows/{id}
             *FlowsApi(ctx, authenticated=self._authenticated).routes(),
             *RunsApi(ctx).routes(),
+            *BatchApi(ctx).routes(),
             route("/v1/auth/me", self._me, "GET"),
             route("/openapi.json", self._openapi_json, "GET"),
         ]
@@ -203,6 +209,10 @@ class Sandbox:
         return json_response(
             {
                 "id": shapes.SANDBOX_USER_ID,
+                "userId": shapes.SANDBOX_USER_ID,
+                "hasOrganization": True,
+                "orgId": shapes.SANDBOX_ORG_ID,
+                "orgRole": "owner",
                 "email": "sandbox@runtype-mcp.invalid",
                 "name": "Sandbox user",
                 "organizationId": shapes.SANDBOX_ORG_ID,

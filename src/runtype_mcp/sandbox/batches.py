@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -11,9 +12,9 @@ from anyio.abc import ObjectReceiveStream, ObjectSendStream
 
 from . import shapes
 from .ids import new_id, now_iso
-from .responses import SandboxContext
+from .responses import BatchRun, SandboxContext
 from .runs import FlowTarget, RunContext, run_flow
-from .store import Database, fetch_all
+from .store import Database, fetch_all, placeholders
 
 logger = logging.getLogger("runtype_mcp.sandbox")
 PAGE = 200
@@ -24,8 +25,9 @@ def batch_status(row: sqlite3.Row) -> dict[str, Any]:
     total, processed = row["total_records"], row["processed_records"]
     return {
         "batchExecutionId": row["id"],
-        "flowId": row["flow_id"],
-        "recordType": row["record_type"],
+        "flowId": row["flow_id"],  # "" for a batch of an inline flowDefinition (the SDK requires a string)
+        "flowName": row["flow_name"],
+        "recordType": row["record_type"] or None,
         "status": row["status"],
         "totalRecords": total,
         "processedRecords": processed,
@@ -33,7 +35,8 @@ def batch_status(row: sqlite3.Row) -> dict[str, Any]:
         "successCount": row["success_count"],
         "progress": 100 if total == 0 else min(100, round(processed * 100 / total)),
         "createdAt": row["created_at"],
-        "startedAt": row["started_at"],
+        # The SDK requires a string: a batch not started yet reports when it was submitted.
+        "startedAt": row["started_at"] or row["created_at"],
         "completedAt": row["completed_at"],
         "error": row["error"],
     }
@@ -60,8 +63,13 @@ def _set_status(conn: sqlite3.Connection, batch_id: str, status: str, error: str
     )
 
 
-async def _produce(db: Database, record_type: str, max_seq: int, send: ObjectSendStream[Item]) -> None:
-    async with send:
+Source = Callable[[ObjectSendStream[Item]], Awaitable[None]]  # puts (position, record) items on the stream
+
+
+def by_type(db: Database, record_type: str, max_seq: int) -> Source:
+    """Every record of the type that existed when the batch was scheduled (`seq <= max_seq`)."""
+
+    async def produce(send: ObjectSendStream[Item]) -> None:
         last, position = 0, 0
         while True:
             rows = await db.run(
@@ -77,6 +85,49 @@ async def _produce(db: Database, record_type: str, max_seq: int, send: ObjectSen
                 await send.send((position, shapes.record(row)))
                 position += 1
 
+    return produce
+
+
+def by_ids(db: Database, batch_id: str, record_ids: list[str], inline: list[dict[str, Any]]) -> Source:
+    """The given saved records in order, then the inline records (run like virtual records, never saved).
+
+    A saved record deleted before its turn counts as a failed record of the batch.
+    """
+
+    async def produce(send: ObjectSendStream[Item]) -> None:
+        position = 0
+        for start in range(0, len(record_ids), PAGE):
+            chunk = record_ids[start : start + PAGE]
+            rows = await db.run(
+                fetch_all(f"SELECT * FROM records WHERE id IN ({placeholders(chunk)})", chunk)
+            )
+            found = {row["id"]: shapes.record(row) for row in rows}
+            for record_id in chunk:
+                if record_id in found:
+                    await send.send((position, found[record_id]))
+                else:
+                    await db.write(lambda conn: _count_missing(conn, batch_id))
+                position += 1
+        now = now_iso()
+        for record in inline:
+            await send.send((position, {"id": None, **record, "createdAt": now, "updatedAt": now}))
+            position += 1
+
+    return produce
+
+
+def _count_missing(conn: sqlite3.Connection, batch_id: str) -> None:
+    conn.execute(
+        "UPDATE batches SET processed_records = processed_records + 1, failed_records = failed_records + 1"
+        " WHERE id = ?",
+        (batch_id,),
+    )
+
+
+async def _produce(source: Source, send: ObjectSendStream[Item]) -> None:
+    async with send:
+        await source(send)
+
 
 async def _consume(
     db: Database,
@@ -84,11 +135,12 @@ async def _consume(
     batch_id: str,
     receive: ObjectReceiveStream[Item],
     out: list[Item] | None,
+    inputs: dict[str, Any] | None,
 ) -> None:
     async with receive:
         async for position, record in receive:
             execution_id = new_id("exec")
-            outcome, _ = await run_flow(db, RunContext(target, execution_id, batch_id), record, None)
+            outcome, _ = await run_flow(db, RunContext(target, execution_id, batch_id), record, inputs)
             if out is None:  # a background batch keeps its results in the store only
                 continue
             out.append(
@@ -110,26 +162,41 @@ async def _consume(
 
 
 async def run_records(
-    ctx: SandboxContext, target: FlowTarget, batch_id: str, record_type: str, max_seq: int, *, collect: bool
+    ctx: SandboxContext,
+    target: FlowTarget,
+    batch_id: str,
+    source: Source,
+    *,
+    collect: bool,
+    inputs: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """Every record of the type up to `max_seq`, `batch_concurrency` at a time; with `collect`, one summary each."""
+    """Every record `source` yields, `batch_concurrency` at a time; with `collect`, one summary each."""
     send, receive = anyio.create_memory_object_stream[Item](ctx.batch_concurrency)
     summaries: list[Item] | None = [] if collect else None
     async with anyio.create_task_group() as tg, send, receive:
-        tg.start_soon(_produce, ctx.db, record_type, max_seq, send.clone())
+        tg.start_soon(_produce, source, send.clone())
         for _ in range(ctx.batch_concurrency):
-            tg.start_soon(_consume, ctx.db, target, batch_id, receive.clone(), summaries)
+            tg.start_soon(_consume, ctx.db, target, batch_id, receive.clone(), summaries, inputs)
     return [summary for _, summary in sorted(summaries or [], key=lambda item: item[0])]
 
 
 async def _background(
-    ctx: SandboxContext, target: FlowTarget, batch_id: str, record_type: str, max_seq: int
+    ctx: SandboxContext,
+    target: FlowTarget,
+    batch_id: str,
+    source: Source,
+    run: BatchRun,
+    inputs: dict[str, Any] | None,
 ) -> None:
     db = ctx.db
     try:
-        await db.write(lambda conn: _set_status(conn, batch_id, "running"))
-        await run_records(ctx, target, batch_id, record_type, max_seq, collect=False)
-        await db.write(lambda conn: _set_status(conn, batch_id, "completed"))
+        with run.scope:  # POST /v1/batch/cancel/{id} cancels this scope only
+            await db.write(lambda conn: _set_status(conn, batch_id, "running"))
+            await run_records(ctx, target, batch_id, source, collect=False, inputs=inputs)
+            await db.write(lambda conn: _set_status(conn, batch_id, "completed"))
+        if run.scope.cancelled_caught:
+            with anyio.CancelScope(shield=True):
+                await db.write(lambda conn: _set_status(conn, batch_id, "cancelled"))
     except anyio.get_cancelled_exc_class():
         with anyio.CancelScope(shield=True):
             await db.write(lambda conn: _set_status(conn, batch_id, "interrupted"))
@@ -138,6 +205,42 @@ async def _background(
         logger.exception("sandbox.batch_failed batch=%s", batch_id)
         message = f"Sandbox batch error: {exc}"
         await db.write(lambda conn: _set_status(conn, batch_id, "failed", message))
+    finally:
+        ctx.batch_runs.pop(batch_id, None)
+        run.done.set()
+
+
+def start_batch(
+    ctx: SandboxContext,
+    target: FlowTarget,
+    batch_id: str,
+    source: Source,
+    inputs: dict[str, Any] | None = None,
+) -> None:
+    """Run a scheduled batch in the background; it can be cancelled from the moment this returns."""
+    run = BatchRun(anyio.CancelScope(), anyio.Event())
+    ctx.batch_runs[batch_id] = run
+    ctx.tg.start_soon(_background, ctx, target, batch_id, source, run, inputs)
+
+
+def insert_batch(
+    conn: sqlite3.Connection,
+    batch_id: str,
+    target: FlowTarget,
+    record_type: str,
+    count: int,
+    status: str,
+    max_seq: int = 0,
+) -> None:
+    now = now_iso()
+    conn.execute(
+        "INSERT INTO batches (id, flow_id, flow_name, record_type, status, total_records, max_seq, created_at,"
+        " started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            batch_id, target.flow_id or "", target.name, record_type, status, count, max_seq, now,
+            now if status == "running" else None,
+        ),
+    )  # fmt: skip
 
 
 async def run_on_record_type(
@@ -153,20 +256,7 @@ async def run_on_record_type(
             "SELECT count(*), coalesce(max(seq), 0) FROM records WHERE type = ?", (record_type,)
         ).fetchone()
         status = "running" if count <= ctx.inline_limit else "scheduled"
-        conn.execute(
-            "INSERT INTO batches (id, flow_id, record_type, status, total_records, max_seq, created_at, started_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                batch_id,
-                target.flow_id,
-                record_type,
-                status,
-                count,
-                max_seq,
-                now_iso(),
-                now_iso() if status == "running" else None,
-            ),
-        )
+        insert_batch(conn, batch_id, target, record_type, int(count), status, int(max_seq))
         return int(count), int(max_seq)
 
     count, max_seq = await db.write(schedule)
@@ -178,9 +268,20 @@ async def run_on_record_type(
         "recordCount": count,
     }
     if count > ctx.inline_limit:
-        ctx.tg.start_soon(_background, ctx, target, batch_id, record_type, max_seq)
-        return 202, {**base, "status": "scheduled", "executedImmediately": False}
-    summaries = await run_records(ctx, target, batch_id, record_type, max_seq, collect=True)
+        start_batch(ctx, target, batch_id, by_type(db, record_type, max_seq))
+        # The SDK's only declared type for this endpoint requires the counts, `results` and
+        # `completedAt` even on the 202 path its docstring describes: they are sent as "nothing ran
+        # yet" (0, 0, [] and the time the batch was scheduled) so the SDK parses both paths.
+        return 202, {
+            **base,
+            "status": "scheduled",
+            "executedImmediately": False,
+            "successCount": 0,
+            "failureCount": 0,
+            "completedAt": now_iso(),
+            "results": [],
+        }
+    summaries = await run_records(ctx, target, batch_id, by_type(db, record_type, max_seq), collect=True)
     await db.write(lambda conn: _set_status(conn, batch_id, "completed"))
     successes = sum(1 for summary in summaries if summary["success"])
     return 200, {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import sqlite3
 from collections.abc import AsyncIterator
 from typing import Any
@@ -42,6 +43,21 @@ def _csv_text(rows: list[list[str]]) -> str:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(rows)
     return buffer.getvalue()
+
+
+def _form_field_csv(value: object) -> bytes | None:
+    """`file` sent as an ordinary form field: the CSV text itself, or (as the SDK's generated
+    `upload_csv_records` sends it) that text JSON-encoded as a string literal."""
+    if not isinstance(value, str) or not value:
+        return None
+    if value.startswith('"'):
+        try:
+            decoded = json.loads(value)
+        except ValueError:
+            decoded = None
+        if isinstance(decoded, str):
+            return decoded.encode()
+    return value.encode()
 
 
 class CsvApi:
@@ -112,7 +128,11 @@ class CsvApi:
             async with request.form(max_files=1, max_fields=10) as form:
                 upload = form.get("file")
                 fields = {key: form.get(key) for key in ("nameColumn", "typeColumn", "typeValue")}
-                data = await upload.read(UPLOAD_LIMIT + 1) if isinstance(upload, UploadFile) else None
+                data = (
+                    await upload.read(UPLOAD_LIMIT + 1)
+                    if isinstance(upload, UploadFile)
+                    else _form_field_csv(upload)
+                )
         except MultiPartException as exc:
             raise invalid("INVALID_FORMAT", f"Invalid multipart body: {exc}", "file") from None
         check = Checker()
@@ -121,7 +141,7 @@ class CsvApi:
                 "MISSING_REQUIRED_FIELD",
                 "file is required",
                 "file",
-                "Send the CSV as a multipart file part named 'file'",
+                "Send the CSV as a multipart file part named 'file' (or as a form field 'file' holding the CSV text)",
             )
         texts = {key: value for key, value in fields.items() if isinstance(value, str) and value}
         name_column = check.string(texts, "nameColumn", required=True, max_len=255)

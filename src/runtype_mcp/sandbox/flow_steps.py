@@ -160,8 +160,11 @@ def validate_definition(body: dict[str, Any], *, authenticated: bool) -> dict[st
         "recommendations": recommendations,
         "context": {
             "authenticated": authenticated,
-            "accountChecksPerformed": [],
-            "accountChecksSkipped": ["secrets", "models", "integrations"],
+            # Booleans, as the SDK's FlowValidationResultContext types them: the sandbox never checks
+            # the account's secrets, models or integrations (`skippedChecks` names them).
+            "accountChecksPerformed": False,
+            "accountChecksSkipped": True,
+            "skippedChecks": ["secrets", "models", "integrations"],
         },
     }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .openapi_batch import batch_paths, batch_schemas
 from .openapi_schemas import BOOL, STR, Schema, build_schemas, ref
 
 JSON = "application/json"
@@ -78,6 +79,21 @@ PARAMS: dict[str, dict[str, Any]] = {
         STR,
         'JSON of {"type"?, "where"} or of a bare where object (§4 filter language).',
     ),
+    "includeFields": _param(
+        "includeFields", "query", BOOL, "Add availableFields (the metadata keys) to each item."
+    ),
+    "product_surface_id": _param(
+        "product_surface_id",
+        "query",
+        STR,
+        "Product surface id; sandbox records have none, so nothing matches.",
+    ),
+    **{
+        name: _param(
+            name, "query", STR, "Meaning undocumented: refused with a 400 UNSUPPORTED_IN_SANDBOX detail."
+        )
+        for name in ("distinct", "metadata_types", "has_large_fields")
+    },
     "id": _param("id", "path", STR, "Id of the resource."),
     "flowId": _param("flowId", "path", STR, "Flow id."),
     "page": _param("page", "query", {"type": "integer", "minimum": 1, "default": 1}, "Page number, from 1."),
@@ -108,7 +124,8 @@ PARAMS: dict[str, dict[str, Any]] = {
 }
 # fmt: off
 FILTERS = ("type", "name", "search", "ownerId", "metadata_keys", "metadata_keys_all", "min_fields", "max_fields",
-           "min_size_kb", "max_size_kb", "recordFilter")
+           "min_size_kb", "max_size_kb", "recordFilter", "includeFields", "product_surface_id", "distinct",
+           "metadata_types", "has_large_fields")
 # fmt: on
 STEP_QUERY = ("stepStatus", "from", "to", "sortOrder", "stepLimit", "offset", "stepId", "batchId")
 
@@ -263,9 +280,9 @@ def build_openapi(step_types: tuple[str, ...]) -> dict[str, Any]:
         "servers": [{"url": "/"}],
         "security": [{"bearerAuth": []}],
         "tags": [{"name": name} for name in ("Records", "Flows", "Runs", "Auth", "Meta")],
-        "paths": _paths(),
+        "paths": {**_paths(), **batch_paths(_op, _param)},
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
-            "schemas": build_schemas(step_types),
+            "schemas": {**build_schemas(step_types), **batch_schemas()},
         },
     }

@@ -10,10 +10,23 @@ from starlette.requests import Request
 
 from . import filters
 from .filter_validation import COLUMNS
-from .validation import Checker, ValidationFailed, invalid, join, query_int
+from .validation import Checker, ValidationFailed, invalid, join, query_bool, query_int
 
 CONDITION_OPERATORS = ("equals", "equals_ci", "not_equals", "contains", "not_contains")
 _COLUMNS = {**COLUMNS, "type": "type"}  # top-level fields a condition may name besides metadata keys
+# List/export query parameters the SDK defines whose meaning Runtype does not document: refused with
+# a 400 detail rather than accepted and ignored (a silently ignored filter returns the wrong records).
+UNDOCUMENTED_FILTERS = {
+    "distinct": "For distinct values of one metadata field use GET /v1/records/field-values",
+    "metadata_types": "Filter on a field's type with recordFilter, or list keys with GET /v1/records/schema",
+    "has_large_fields": "Use min_size_kb / max_size_kb to filter on the metadata size",
+}
+# Names the SDK's hand-written overlay sends that the API definition does not have.
+MISSPELLED = {
+    "include_fields": "Use includeFields=true",
+    "sort_by": "Lists are always newest first; drop sort_by (GET /v1/records has no sort parameter)",
+    "sort_order": "Lists are always newest first; drop sort_order (GET /v1/records has no sort parameter)",
+}
 _FILTER_EXAMPLE = '{"type": "customer", "where": {"field": "tier", "op": "eq", "value": "gold"}}'
 
 
@@ -85,7 +98,26 @@ def split_record_filter(value: Any, path: str) -> tuple[str | None, dict[str, An
 def from_query(request: Request) -> SqlFilter:
     """The filter set shared by `GET /v1/records` and `GET /v1/records/export`."""
     query = request.query_params
+    check = Checker()
+    for name, suggestion in UNDOCUMENTED_FILTERS.items():
+        if name in query:
+            check.add(
+                "UNSUPPORTED_IN_SANDBOX",
+                f"{name} is not supported by the sandbox: its meaning is undocumented",
+                name,
+                suggestion,
+            )
+    for name, suggestion in MISSPELLED.items():
+        if name in query:
+            check.add("UNKNOWN_PARAMETER", f"{name} is not a parameter of this endpoint", name, suggestion)
+    check.done()
     result = SqlFilter()
+    if "product_surface_id" in query:
+        # Sandbox records belong to no product surface (productSurfaceId is always null).
+        result.add("0")
+        result.applied["product_surface_id"] = query["product_surface_id"]
+    if query_bool(request, "includeFields"):
+        result.applied["includeFields"] = True
     for name, column in (("type", "type"), ("name", "name"), ("ownerId", "owner_id")):
         if value := query.get(name):
             result.add(f"{column} = ?", value)

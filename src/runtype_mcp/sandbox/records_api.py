@@ -103,6 +103,10 @@ class RecordsApi:
             lambda conn: fetch_cursor_page(conn, "records", selection.sql, selection.params, page)
         )
         data = [shapes.record(row) for row in rows]
+        if selection.applied.get("includeFields"):
+            for item in data:
+                metadata = item["metadata"]
+                item["availableFields"] = sorted(metadata) if isinstance(metadata, dict) else []
         if view == "compact":
             data = shapes.compact(data)
         return json_response({"data": data, "pagination": pagination, "filtersApplied": selection.applied})

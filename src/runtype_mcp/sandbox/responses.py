@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
+import anyio
 from anyio.abc import TaskGroup
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -20,6 +22,14 @@ logger = logging.getLogger("runtype_mcp.sandbox")
 Handler = Callable[[Request], Awaitable[Response]]
 
 
+@dataclass
+class BatchRun:
+    """A background batch: the scope that cancels it, and the event set once its final status is stored."""
+
+    scope: anyio.CancelScope
+    done: anyio.Event
+
+
 class SandboxContext:
     """What handlers share: settings, and the database and task group while the sandbox runs."""
 
@@ -28,6 +38,7 @@ class SandboxContext:
         self.batch_concurrency = batch_concurrency
         self.database: Database | None = None
         self.task_group: TaskGroup | None = None
+        self.batch_runs: dict[str, BatchRun] = {}
 
     @property
     def db(self) -> Database:

@@ -18,6 +18,7 @@ from .flow_steps import check_steps
 from .flows_api import get_flow_row
 from .ids import new_id, now_iso
 from .responses import Endpoint, SandboxContext, json_response, route
+from .run_events import DISPATCH_LABELS, DISPATCH_UNSUPPORTED, dispatch_labels, events, summary
 from .runs import FlowTarget, RunContext, run_flow
 from .store import fetch_one
 from .validation import ApiError, Checker, join, read_json_object
@@ -26,62 +27,6 @@ logger = logging.getLogger("runtype_mcp.sandbox")
 DISPATCH_KEYS = ("flow", "record", "inputs", "messages", "options", "secrets")
 VERSION_TYPES = ("published", "draft", "test", "virtual")
 RECORD_MODES = ("existing", "create", "virtual")
-
-
-def events(
-    target: FlowTarget, execution_id: str, record_id: str | None, outcome: engine.RunOutcome
-) -> list[dict[str, Any]]:
-    """The execution stream of §6.1, built after the run (the sandbox does not stream token by token)."""
-    stream: list[dict[str, Any]] = [
-        {
-            "type": "execution_start",
-            "executionId": execution_id,
-            "flowId": target.flow_id,
-            "flowName": target.name,
-            "recordId": record_id,
-            "totalSteps": len(outcome.steps),
-        },
-    ]
-    for index, step in enumerate(outcome.steps):
-        base = {"id": step.step_id, "name": step.name, "stepType": step.type, "index": index}
-        if step.status == "skipped":
-            stream.append({"type": "step_skip", **base})
-            continue
-        stream.append({"type": "step_start", **base})
-        stream.append(
-            {
-                "type": "step_complete",
-                **base,
-                "success": step.status == "completed",
-                "result": step.output,
-                "error": step.error,
-                "durationMs": step.duration_ms,
-                "cost": 0,
-                "tokensUsed": step.prompt_tokens + step.completion_tokens,
-                "unresolvedVariables": step.unresolved_variables,
-                "modelUsed": step.model_used,
-            }
-        )
-    if outcome.success:
-        stream.append({"type": "execution_complete", **summary(outcome)})
-    else:
-        stream.append(
-            {"type": "execution_error", "error": {"message": str(outcome.error)}, "code": "FLOW_FAILED"}
-        )
-    return stream
-
-
-def summary(outcome: engine.RunOutcome) -> dict[str, Any]:
-    return {
-        "success": bool(outcome.success),
-        "totalSteps": len(outcome.steps),
-        "successfulSteps": sum(1 for s in outcome.steps if s.status == "completed"),
-        "failedSteps": sum(1 for s in outcome.steps if s.status == "failed"),
-        "skippedSteps": sum(1 for s in outcome.steps if s.status == "skipped"),
-        "durationMs": outcome.duration_ms,
-        "totalCost": 0,
-        "finalOutput": outcome.final_output,
-    }
 
 
 class RunsApi:
@@ -141,7 +86,8 @@ class RunsApi:
     async def dispatch(self, request: Request) -> Response:
         body = await read_json_object(request)
         check = Checker()
-        check.known_keys(body, DISPATCH_KEYS)
+        check.known_keys(body, (*DISPATCH_KEYS, *DISPATCH_LABELS, "history", *DISPATCH_UNSUPPORTED))
+        labels = dispatch_labels(check, body)
         flow = check.mapping(body, "flow", required=True)
         record = check.mapping(body, "record")
         inputs = check.mapping(body, "inputs") or {}
@@ -182,11 +128,13 @@ class RunsApi:
         execution_id = new_id("exec")
         if "respond-async" in request.headers.get("prefer", ""):
             return await self._dispatch_async(execution_id, target, subject, inputs)
+        started_at = now_iso()
         outcome = await self._run(execution_id, target, subject, inputs)
         if stream is False:
-            return json_response(self._body(execution_id, target, subject, outcome))
+            return json_response({**self._body(execution_id, target, subject, outcome, started_at), **labels})
         return StreamingResponse(
-            self._sse(events(target, execution_id, _id(subject), outcome)), media_type="text/event-stream"
+            self._sse(events(target, execution_id, _id(subject), outcome, started_at)),
+            media_type="text/event-stream",
         )
 
     async def _record(self, spec: dict[str, Any], mode: str) -> dict[str, Any]:
@@ -223,9 +171,14 @@ class RunsApi:
         return outcome
 
     def _body(
-        self, execution_id: str, target: FlowTarget, record: dict[str, Any] | None, outcome: engine.RunOutcome
+        self,
+        execution_id: str,
+        target: FlowTarget,
+        record: dict[str, Any] | None,
+        outcome: engine.RunOutcome,
+        started_at: str,
     ) -> dict[str, Any]:
-        stream = events(target, execution_id, _id(record), outcome)
+        stream = events(target, execution_id, _id(record), outcome, started_at)
         body: dict[str, Any] = {
             "success": bool(outcome.success),
             "status": "completed" if outcome.success else "failed",
@@ -259,8 +212,9 @@ class RunsApi:
         async def work() -> None:
             try:
                 await db.write(lambda conn: _finish(conn, execution_id, "running", None))
+                started_at = now_iso()
                 outcome = await self._run(execution_id, target, record, inputs)
-                result = self._body(execution_id, target, record, outcome)
+                result = self._body(execution_id, target, record, outcome, started_at)
                 await db.write(
                     lambda conn: _finish(
                         conn, execution_id, "completed" if outcome.success else "failed", result

@@ -164,6 +164,7 @@ class Database:
             conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=5000")
         conn.executescript(SCHEMA)
+        _add_columns(conn)
         self._conn = conn
 
     def close(self) -> None:
@@ -192,6 +193,16 @@ class Database:
 
     async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         return await anyio.to_thread.run_sync(self.call_write, fn)
+
+
+# Columns added after the first release: a store file written by an older version gains them on open.
+ADDED_COLUMNS = (("batches", "flow_name", "TEXT"),)
+
+
+def _add_columns(conn: sqlite3.Connection) -> None:
+    for table, column, declaration in ADDED_COLUMNS:
+        if column not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
 
 @contextmanager

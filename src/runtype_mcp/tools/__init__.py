@@ -7,6 +7,8 @@ from runtype_mcp.tools.records import records
 # isort: off
 # Registration order is import order: the records tools are listed as DESIGN.md orders them.
 from runtype_mcp.tools import records_bulk as records_bulk
+from runtype_mcp.tools import records_files as records_files
+from runtype_mcp.tools import records_upload as records_upload
 from runtype_mcp.tools import records_data as records_data
 from runtype_mcp.tools import record_results as record_results
 

@@ -14,6 +14,8 @@ from typing import Literal
 from mcp.server.mcpserver import AcceptedElicitation, Elicit, ElicitationResult
 from pydantic import BaseModel, Field
 
+from runtype_mcp.client.keys import current_secrets
+from runtype_mcp.scrub import scrub_text
 from runtype_mcp.tools.registry import Ctx
 
 Decision = Literal["approved", "needs_confirmation", "declined"]
@@ -30,7 +32,10 @@ def can_elicit(ctx: Ctx) -> bool:
 
 def ask(ctx: Ctx, confirm: bool, question: str) -> Approval | Elicit[Approval]:
     if can_elicit(ctx):
-        return Elicit(question, Approval)
+        # The question quotes record names; a legacy `elicitation/create` is a request the server
+        # sends itself, outside the door's middleware, so it is scrubbed here.
+        secrets = current_secrets(ctx.request_context.lifespan_context.settings)
+        return Elicit(scrub_text(question, secrets), Approval)
     return Approval(approve=confirm)
 
 

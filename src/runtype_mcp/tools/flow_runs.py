@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from mcp.types import CallToolResult
 from pydantic import Field
 
-from runtype_mcp.errors import ArgumentError, Detail, clean
+from runtype_mcp.errors import ArgumentError, Detail, clean, quote
 from runtype_mcp.models.outputs import BatchStatusOut, RunOnTypeOut, RunRecordOutcome
 from runtype_mcp.models.outputs_flows import FlowRunOut, StepRun
 from runtype_mcp.models.outputs_records import RecordStepList
@@ -37,7 +37,7 @@ async def run_flow_on_record_type(
     resp = await client_of(ctx).run_on_record_type(flow_id, record_type)
     if resp.http_status == 202 or (resp.status or "").lower() in RUNS_STARTED:
         follow = (
-            f"Scheduled. Call get_batch_status with batch_id={resp.batch_id!r} to follow progress; per-record "
+            f"Scheduled. Call get_batch_status with batch_id={quote(resp.batch_id, 120)} to follow progress; per-record "
             "outputs appear in get_record_results."
             if resp.batch_id
             else "Scheduled, but Runtype returned no batch id: check progress with get_record_results on a record."
@@ -239,9 +239,9 @@ def _execution_out(out: dict[str, Any], flow_id: str, record_id: str | None, lim
     final, cut = preview(out.get("result"), limit)
     done = status in DONE
     follow = (
-        f"Finished ({status})."
+        f"Finished (status {quote(status, 40)})."
         if done
-        else f"Running. Call run_flow again with execution_id={exec_id!r} (and the same flow_id) in a few seconds."
+        else f"Running. Call run_flow again with execution_id={quote(exec_id, 120)} (and the same flow_id) in a few seconds."
     )
     return FlowRunOut(
         status=status,

@@ -9,7 +9,7 @@ from mcp.server.mcpserver import Elicit, ElicitationResult, Resolve
 from mcp.types import CallToolResult
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from runtype_mcp.errors import ArgumentError, Detail, NotFound, clean
+from runtype_mcp.errors import ArgumentError, Detail, NotFound, clean, quote
 from runtype_mcp.models import Flow
 from runtype_mcp.models.outputs import FlowList, FlowOut, FlowRow, StepOut
 from runtype_mcp.models.outputs_flows import FlowDeleteOut, FlowExportOut, FlowUpdateOut, PublishOut
@@ -42,9 +42,7 @@ class StepIn(BaseModel):
         "update-record: {updates, mergeStrategy}.",
     )
     id: str | None = Field(default=None, max_length=200)
-    order: int | None = Field(
-        default=None, ge=0, description="Position; filled in from list order when omitted."
-    )
+    order: int | None = Field(default=None, ge=0, description="Position (default: list order).")
     enabled: bool | None = None
     when: str | None = Field(default=None, max_length=2000, description="JS predicate; falsy skips the step.")
 
@@ -112,9 +110,9 @@ async def list_flows(
 
 @flows.tool(title="Get flow", kind="read")
 async def get_flow(ctx: Ctx, flow_id: FlowId) -> Annotated[CallToolResult, FlowOut]:
-    """Get a flow with all its steps and their configs. flow_id from list_flows."""
+    """Get a flow with all its steps and their configs."""
     flow = await client_of(ctx).get_flow(flow_id)
-    return result(flow_out(flow, with_config=True), [flow_link(flow.id, flow.name)])
+    return result(flow_out(flow, with_config=True), flow_link(flow.id, flow.name))
 
 
 @flows.tool(title="Create flow", kind="create")
@@ -132,7 +130,7 @@ async def create_flow(
         body["description"] = description
     flow = await client_of(ctx).create_flow(body)
     out = flow_out(flow, with_config=False, note="Created. Test it on one record with run_flow.")
-    return result(out, [flow_link(flow.id, flow.name)])
+    return result(out, flow_link(flow.id, flow.name))
 
 
 class StepPatch(BaseModel):
@@ -163,7 +161,7 @@ async def update_flow(
     ] = None,
 ) -> Annotated[CallToolResult, FlowUpdateOut]:
     """Change a flow's name, description or steps (a draft until publish_flow). steps replaces ALL
-    steps; step_update changes one. flow_id from list_flows."""
+    steps; step_update changes one."""
     if name is None and description is None and steps is None and step_update is None:
         raise ArgumentError(
             [Detail("(arguments)", "nothing to change", "pass name, description, steps or step_update")]
@@ -193,7 +191,9 @@ def _patched_steps(flow: Flow, patch: StepPatch) -> tuple[list[dict[str, Any]], 
     raw = [s.model_dump(by_alias=True, exclude_none=True) for s in flow.flow_steps]
     matches = [s for s in raw if s.get("id") == patch.step] or [s for s in raw if s.get("name") == patch.step]
     if len(matches) != 1:
-        known = ", ".join(f"{s.get('name')!r} ({s.get('id')})" for s in raw[:20]) or "none"
+        known = (
+            ", ".join(f"{quote(s.get('name'), 80)} (id {quote(s.get('id'), 80)})" for s in raw[:20]) or "none"
+        )
         problem = "matches several steps; use the step id" if matches else "matches no step"
         raise ArgumentError([Detail("step_update.step", problem, f"steps are: {known}")])
     step = matches[0]
@@ -221,8 +221,7 @@ async def delete_flow(
         bool, Field(description="true only after the user agreed to delete this flow.")
     ] = False,
 ) -> Annotated[CallToolResult, FlowDeleteOut]:
-    """Delete a flow and its step results. Asks the user first, or needs confirm=true.
-    flow_id from list_flows."""
+    """Delete a flow and its step results. Asks the user first, or needs confirm=true."""
     client = client_of(ctx)
     flow = await client.get_flow(flow_id)
     decision = decide(approval, ctx)
@@ -254,8 +253,7 @@ async def delete_flow(
 
 @flows.tool(title="Export flow for the runtime", kind="read")
 async def export_flow_runtime(ctx: Ctx, flow_id: FlowId) -> Annotated[CallToolResult, FlowExportOut]:
-    """Export a flow as a self-contained runtime definition (Enterprise/BYOC plans only).
-    flow_id from list_flows."""
+    """Export a flow as a self-contained runtime definition (Enterprise/BYOC plans only)."""
     body = await client_of(ctx).export_flow_runtime(flow_id)
     raw_steps = body.get("steps")
     steps: list[Any] = raw_steps if isinstance(raw_steps, list) else []
@@ -276,7 +274,7 @@ async def export_flow_runtime(ctx: Ctx, flow_id: FlowId) -> Annotated[CallToolRe
 
 @flows.tool(title="Publish flow", kind="update")
 async def publish_flow(ctx: Ctx, flow_id: FlowId) -> Annotated[CallToolResult, PublishOut]:
-    """Make a flow's current draft the published (live) version. flow_id from list_flows."""
+    """Make a flow's current draft the published (live) version."""
     body = await client_of(ctx).publish_flow(flow_id)
     return result(
         PublishOut(

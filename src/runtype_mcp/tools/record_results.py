@@ -12,7 +12,7 @@ from mcp.server.mcpserver import Elicit, ElicitationResult, Resolve
 from mcp.types import CallToolResult
 from pydantic import Field
 
-from runtype_mcp.errors import NotFound, clean
+from runtype_mcp.errors import NotFound, clean, quote
 from runtype_mcp.models.outputs import RecordRow
 from runtype_mcp.models.outputs_records import (
     CostsOut,
@@ -46,7 +46,7 @@ RowLimit = Annotated[int, Field(ge=1, le=25, description="Rows per page (1-25)."
 
 @records.tool(title="Record costs", kind="read")
 async def get_record_costs(ctx: Ctx, record_id: RecordId) -> Annotated[CallToolResult, CostsOut]:
-    """Total cost and tokens of every run on a record, split by model. record_id from list_records."""
+    """Total cost and tokens of every run on a record, split by model."""
     body = await client_of(ctx).record_costs(record_id)
     models = [
         ModelCost(
@@ -82,9 +82,7 @@ async def get_record_results(
     cursor: Cursor = None,
     full_output: Annotated[bool, Field(description="Longer outputs (best with limit=1).")] = False,
 ) -> Annotated[CallToolResult, ResultList]:
-    """A record's run history, newest first: flow, status, tokens, cost, output preview.
-    record_id from list_records.
-    """
+    """A record's run history, newest first: flow, status, tokens, cost, output preview."""
     page = page_from(cursor)
     body = await client_of(ctx).record_results(
         record_id, page=page, limit=limit, status=status, flowId=flow_id, sortOrder="desc"
@@ -135,11 +133,12 @@ def _result_row(r: dict[str, Any], width: int) -> ResultRow:
 async def _ask_delete_result(
     target: Annotated[RecordRow, Resolve(record_preview)], result_id: str, confirm: bool, ctx: Ctx
 ) -> Approval | Elicit[Approval]:
-    name = clean(target.name or "?", 100)
+    name = quote(target.name or "?", 100)
     return ask(
         ctx,
         confirm,
-        f"Delete result {result_id} of record {name!r} ({target.id})? The record stays; this cannot be undone.",
+        f"Delete result {quote(result_id, 120)} of record {name} (id {quote(target.id, 120)})? The record stays; "
+        "this cannot be undone.",
     )
 
 
@@ -153,7 +152,7 @@ async def delete_record_result(
     confirm: Confirm = False,
 ) -> Annotated[CallToolResult, ResultDeleteOut]:
     """Delete one result from a record's history (the record stays). Asks the user first, or needs
-    confirm=true. result_id from get_record_results.
+    confirm=true.
     """
     decision = decide(approval, ctx)
     out = ResultDeleteOut(deleted=False, record_id=record_id, result_id=result_id, record_name=target.name)
@@ -178,9 +177,7 @@ async def get_record_step_results(
     limit: RowLimit = 20,
     cursor: Cursor = None,
 ) -> Annotated[CallToolResult, RecordStepList]:
-    """Per-step results of a record's runs, newest first: status, duration, output preview, error.
-    record_id from list_records.
-    """
+    """Per-step results of a record's runs, newest first: status, duration, output preview, error."""
     offset = offset_from(cursor)
     body = await client_of(ctx).record_step_results(
         record_id,

@@ -71,9 +71,9 @@ async def list_records(
 
 @records.tool(title="Get record", kind="read")
 async def get_record(ctx: Ctx, record_id: RecordId) -> Annotated[CallToolResult, RecordOut]:
-    """Get one record in full (metadata uncut, messages included). record_id from list_records."""
+    """Get one record in full (metadata uncut, messages included)."""
     record = await client_of(ctx).get_record(record_id)
-    return result(record_out(record, with_messages=True), [record_link(record.id, record.name)])
+    return result(record_out(record, with_messages=True), record_link(record.id, record.name))
 
 
 @records.tool(title="Create record", kind="create")
@@ -86,7 +86,7 @@ async def create_record(
     owner_id: OwnerId = None,
 ) -> Annotated[CallToolResult, RecordWrite]:
     """Create a record; (type, name) must be unique: a conflict error gives the existing record_id for
-    update_record. Never duplicates: a failed attempt is checked by type and name before any retry."""
+    update_record. Retries never duplicate."""
     check_json_size(metadata, "metadata")
     body: dict[str, Any] = {"name": name, "type": type, "metadata": metadata or {}}
     if messages is not None:
@@ -104,7 +104,7 @@ async def create_record(
     except (ServerError, TransportFailure, _BadResponse) as first:
         record, note = await _recover_create(ctx, body, first)
     out = RecordWrite(record=record_out(record), warnings=write_warnings(record), note=note)
-    return result(out, [record_link(record.id, record.name)])
+    return result(out, record_link(record.id, record.name))
 
 
 async def _attach_existing(exc: Conflict, record_type: str, name: str, ctx: Ctx) -> None:
@@ -173,8 +173,7 @@ async def update_record(
     messages: Messages = None,
     owner_id: OwnerId = None,
 ) -> Annotated[CallToolResult, RecordWrite]:
-    """Change a record's name, type, metadata, messages or owner; omitted fields stay.
-    record_id from list_records."""
+    """Change a record's name, type, metadata, messages or owner; omitted fields stay."""
     if all(v is None for v in (name, type, metadata, remove_metadata_keys, messages, owner_id)):
         raise ArgumentError(
             [
@@ -226,4 +225,4 @@ async def update_record(
                 note += f" (not present, nothing to remove: {', '.join(missing[:10])})"
     record = await client.update_record(record_id, body)
     out = RecordWrite(record=record_out(record), warnings=write_warnings(record), note=note)
-    return result(out, [record_link(record.id, record.name)])
+    return result(out, record_link(record.id, record.name))

@@ -14,6 +14,7 @@ from mcp.server.mcpserver import Elicit, ElicitationResult, Resolve
 from mcp.types import CallToolResult
 from pydantic import Field
 
+from runtype_mcp.client.parsing import expect_keys
 from runtype_mcp.errors import (
     ArgumentError,
     Detail,
@@ -22,6 +23,7 @@ from runtype_mcp.errors import (
     RuntypeMCPError,
     clean,
     partial_bulk_text,
+    quote,
     render,
 )
 from runtype_mcp.models import Record
@@ -60,9 +62,11 @@ async def record_preview(record_id: str, ctx: Ctx) -> RecordRow:
 async def _ask_delete_record(
     target: Annotated[RecordRow, Resolve(record_preview)], confirm: bool, ctx: Ctx
 ) -> Approval | Elicit[Approval]:
-    name, kind = clean(target.name or "?", 100), clean(target.type or "?", 100)
+    name, kind = quote(target.name or "?", 100), quote(target.type or "?", 100)
     return ask(
-        ctx, confirm, f"Delete record {name!r} (type {kind!r}, id {target.id})? This cannot be undone."
+        ctx,
+        confirm,
+        f"Delete record {name} (type {kind}, id {quote(target.id, 120)})? This cannot be undone.",
     )
 
 
@@ -74,7 +78,7 @@ async def delete_record(
     approval: Annotated[ElicitationResult[Approval], Resolve(_ask_delete_record)],
     confirm: Confirm = False,
 ) -> Annotated[CallToolResult, RecordDeleteOut]:
-    """Delete one record. Asks the user first, or needs confirm=true. record_id from list_records."""
+    """Delete one record. Asks the user first, or needs confirm=true."""
     decision = decide(approval, ctx)
     if decision != "approved":
         return result(RecordDeleteOut(deleted=False, record=target, note=not_done_note(decision, "deleted")))
@@ -127,7 +131,9 @@ async def bulk_delete_records(
     for start in range(0, len(unique), CHUNK):
         chunk = unique[start : start + CHUNK]
         try:
-            body = await client.bulk_delete_records(chunk)
+            body = expect_keys(
+                await client.bulk_delete_records(chunk), "bulk delete", "deletedIds", "deleted"
+            )
         except RuntypeMCPError as exc:
             if start == 0:
                 raise
@@ -267,7 +273,9 @@ async def bulk_edit_records(
             return result(
                 _edit_out(plan.preview or {}, dry_run=True, note=not_done_note(decision, "changed"))
             )
-    out = await client.bulk_edit_records(plan.body)
+    out = expect_keys(
+        await client.bulk_edit_records(plan.body), "bulk edit", "data", "recordIds", "matchedCount"
+    )
     if dry_run:
         return result(
             _edit_out(
@@ -310,8 +318,8 @@ def _edit_out(body: dict[str, Any], *, dry_run: bool, note: str) -> BulkEditOut:
             for err in (item.get("errors") or [])[:3]:
                 if isinstance(err, dict):
                     warnings.append(
-                        f"record {clean(item.get('recordId'), 80)}: schema warning on "
-                        f"{clean(err.get('field') or '?', 80)!r}: {clean(err.get('message') or err, 200)}"
+                        f"record {quote(item.get('recordId'), 80)}: schema warning on "
+                        f"{quote(err.get('field') or '?', 80)}: Runtype said {quote(err.get('message') or err, 200)}"
                     )
     return BulkEditOut(
         dry_run=dry_run,

@@ -18,8 +18,11 @@ from mcp.types import CallToolResult, ResourceLink, TextContent, ToolAnnotations
 from pydantic import BaseModel
 
 from runtype_mcp.client import RuntypeClient
+from runtype_mcp.config import Settings
 
-Kind = Literal["read", "create", "update", "delete", "run"]
+Kind = Literal["read", "create", "update", "delete", "run", "write_file"]
+Transport = Literal["stdio", "streamable-http"]
+BOTH: tuple[Transport, ...] = ("stdio", "streamable-http")
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 Ctx = Context[Any, Any]
 
@@ -31,6 +34,8 @@ _HINTS: dict[Kind, tuple[bool, bool, bool]] = {
     "update": (False, True, True),
     "delete": (False, True, True),
     "run": (False, True, False),
+    # Writes a local file (may replace one with overwrite=true): never offered as read-only.
+    "write_file": (False, True, False),
 }
 
 
@@ -40,6 +45,7 @@ class ToolSpec:
     name: str
     toolset: str
     annotations: ToolAnnotations
+    transports: tuple[Transport, ...] = BOTH
 
     @property
     def read_only(self) -> bool:
@@ -52,8 +58,17 @@ class Toolset:
     specs: list[ToolSpec] = field(default_factory=list)
 
     def tool(
-        self, *, title: str, kind: Kind, open_world: bool = False, idempotent: bool | None = None
+        self,
+        *,
+        title: str,
+        kind: Kind,
+        open_world: bool = False,
+        idempotent: bool | None = None,
+        name: str | None = None,
+        transports: tuple[Transport, ...] = BOTH,
     ) -> Callable[[F], F]:
+        """`name` and `transports` declare a per-transport variant: the same tool name with the
+        signature that transport allows (e.g. no local `path` over streamable HTTP)."""
         read_only, destructive, default_idempotent = _HINTS[kind]
         annotations = ToolAnnotations(
             title=title,
@@ -64,7 +79,14 @@ class Toolset:
         )
 
         def decorator(fn: F) -> F:
-            self.specs.append(ToolSpec(fn=fn, name=fn.__name__, toolset=self.name, annotations=annotations))
+            spec = ToolSpec(
+                fn=fn,
+                name=name or fn.__name__,
+                toolset=self.name,
+                annotations=annotations,
+                transports=transports,
+            )
+            self.specs.append(spec)
             return fn
 
         return decorator
@@ -74,6 +96,11 @@ def client_of(ctx: Ctx) -> RuntypeClient:
     """The lifespan-owned client (see `server.AppState`)."""
     client: RuntypeClient = ctx.request_context.lifespan_context.client
     return client
+
+
+def settings_of(ctx: Ctx) -> Settings:
+    settings: Settings = ctx.request_context.lifespan_context.settings
+    return settings
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from runtype_mcp.errors import clean
+from runtype_mcp.errors import quote
 from runtype_mcp.models import Record
 from runtype_mcp.models.outputs import RecordOut, RecordRow
 
@@ -43,19 +43,19 @@ def write_warnings(record: Record) -> list[str]:
     for item in record.warnings:
         if isinstance(item, dict) and item.get("code") == "KEY_RENAMED":
             out.append(
-                f"metadata key {clean(item.get('from'), 80)!r} was renamed by Runtype to {clean(item.get('to'), 80)!r}; "
+                f"metadata key {quote(item.get('from'), 80)} was renamed by Runtype to {quote(item.get('to'), 80)}; "
                 "use the new name from now on"
             )
         elif item:
-            out.append(clean(item, 200))
+            out.append(f"Runtype warned: {quote(item, 200)}")
     for item in record.schema_warnings:
         if isinstance(item, dict):
-            field = clean(item.get("field") or "?", 80)
+            field = quote(item.get("field") or "?", 80)
             out.append(
-                f"collection schema warning on metadata[{field!r}]: {clean(item.get('message') or item, 200)}"
+                f"collection schema warning on metadata[{field}]: Runtype said {quote(item.get('message') or item, 200)}"
             )
         elif item:
-            out.append(clean(item, 200))
+            out.append(f"Runtype warned: {quote(item, 200)}")
     return out
 
 
@@ -93,6 +93,8 @@ def records_table(rows: list[RecordRow], *, type_filter: str | None) -> dict[str
         view["type"] = type_filter
     notes = [f"cells over {TABLE_CELL} chars are cut; get_record shows a record in full"]
     if hidden:
-        notes.append(f"{len(hidden)} more metadata keys not shown: {', '.join(hidden[:10])}")
+        notes.append(
+            f"{len(hidden)} more metadata keys not shown: {', '.join(quote(k, 60) for k in hidden[:10])}"
+        )
     view["note"] = "; ".join(notes)
     return view
