@@ -65,7 +65,7 @@ CASES: dict[str, tuple[Any, str, dict[str, Any]]] = {
     "403_scope": (
         lambda f: f.fail("POST", "/flows", 403, body={"error": "Forbidden"}),
         "create_flow",
-        {"name": "f", "steps": [{"name": "s", "type": "prompt"}]},
+        {"name": "f", "steps": [{"name": "s", "type": "prompt", "config": {"userPrompt": "x"}}]},
     ),
     "404": (None, "get_record", {"record_id": "rec_missing"}),
     "409_create": (
@@ -112,7 +112,7 @@ CASES: dict[str, tuple[Any, str, dict[str, Any]]] = {
     "non_json_2xx": (
         lambda f: f.fail("POST", "/flows", 200, body="<html>ok</html>"),
         "create_flow",
-        {"name": "f", "steps": [{"name": "s", "type": "prompt"}]},
+        {"name": "f", "steps": [{"name": "s", "type": "prompt", "config": {"userPrompt": "x"}}]},
     ),
     "unexpected_bug": (lambda f: f.fail("GET", "/records", exc=RuntimeError), "list_records", {}),
 }

@@ -303,7 +303,8 @@ async def test_discover_schema_lists_fields_with_short_examples(fake: FakeRuntyp
         out = data(await client.call_tool("discover_record_schema", {"type": "customer", "sample": 50}))
     assert fake.requests[0].url.params["sample"] == "50"
     assert [f["name"] for f in out["fields"]] == ["score", "tier"]
-    assert out["fields"][0]["required"] is True and len(out["fields"][0]["example"]) == 60
+    assert "required" not in out["fields"][0], "a sample cannot tell what is required"
+    assert out["fields"][0]["all_sampled"] is True and len(out["fields"][0]["example"]) == 60
     assert out["total_records"] == 8
 
 

@@ -299,7 +299,7 @@ async def test_list_records_shows_the_model_a_table_with_type_hoisted(fake: Fake
     shown = json.loads(text(res))
     assert shown["type"] == "customer"
     assert shown["columns"] == ["id", "name", "updated_at", "tier", "notes", "city"]
-    assert shown["rows"][0][1:] == ["Acme", "2026-11-01T00:00:00Z", "gold", "n" * 59 + "…", None]
+    assert shown["rows"][0][1:] == ["Acme", "2026-11-01T00:00:00Z", "gold", "n" * 59 + "…", "(no key)"]
     assert shown["rows"][1][-1] == "Oslo"
     assert data(res)["records"][0]["metadata"]["notes"] == "n" * 90, "structured content keeps the rows whole"
 

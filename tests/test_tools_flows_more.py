@@ -75,7 +75,11 @@ async def test_steps_replace_the_whole_list(fake: FakeRuntype, mode: str) -> Non
     async with connect(fake, mode) as client:
         out = data(
             await client.call_tool(
-                "update_flow", {"flow_id": fid, "steps": [{"name": "Only", "type": "template"}]}
+                "update_flow",
+                {
+                    "flow_id": fid,
+                    "steps": [{"name": "Only", "type": "template", "config": {"template": "x"}}],
+                },
             )
         )
     assert [s["name"] for s in fake.flows[fid]["flowSteps"]] == ["Only"]
@@ -196,7 +200,7 @@ async def test_run_flow_returns_preview_steps_and_unresolved_variables(fake: Fak
         "flow": {"id": fid},
         "record": {"id": rec["id"]},
         "inputs": {"lang": "en"},
-        "options": {"streamResponse": False},
+        "options": {"streamResponse": False, "versionType": "draft"},
     }
     assert out["status"] == "completed" and out["final_output"].startswith("summary of Acme")
     assert out["output_truncated"] is True and len(out["final_output"]) == 2000

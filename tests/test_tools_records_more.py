@@ -121,6 +121,10 @@ async def test_bulk_delete_without_confirm_lists_the_ids_and_deletes_nothing(
     async with connect(fake, mode) as client:
         out = data(await client.call_tool("bulk_delete_records", {"ids": [*ids, ids[0]]}))
     assert out["deleted"] is False and out["requested"] == 3 and out["would_delete"] == ids
+    assert out["note"] == (
+        "Nothing was deleted yet. Show the user exactly what is listed here, and only after they agree "
+        "call this tool again with the same arguments and confirm=true."
+    )
     assert len(fake.records) == 3 and fake.sent("POST", "/v1/records/bulk-delete") == []
 
 
@@ -143,7 +147,9 @@ async def test_bulk_delete_dialog_states_the_count_and_decline_deletes_nothing(
     ids = [fake.add_record("t", f"r{i}")["id"] for i in range(7)]
     async with connect_asking(fake, mode, approve=False) as (client, asked):
         out = data(await client.call_tool("bulk_delete_records", {"ids": ids, "confirm": True}))
-    assert asked == [f"Delete 7 records ({', '.join(ids[:5])} and 2 more)? This cannot be undone."]
+    assert asked == [
+        f"Delete 7 records ({', '.join(ids[:5])} and 2 more), with their run results? This cannot be undone."
+    ]
     assert out["deleted"] is False and len(fake.records) == 7
 
 
@@ -174,7 +180,11 @@ async def test_bulk_delete_first_chunk_failure_is_the_plain_api_error(fake: Fake
     fake.fail("POST", "/records/bulk-delete", 400, body={"error": "ids must be strings"})
     async with connect(fake, mode) as client:
         res = await client.call_tool("bulk_delete_records", {"ids": ["a"], "confirm": True})
-    assert res.is_error and 'rejected the request (400). Runtype said: "ids must be strings"' in text(res)
+    # Nothing was deleted, so it is the API's own error, not a "stopped part-way" report.
+    assert res.is_error and text(res) == (
+        'bulk_delete_records: Runtype rejected the request (400). Runtype said: "ids must be strings". '
+        "Nothing was changed; fix the arguments and call bulk_delete_records again."
+    )
 
 
 async def test_bulk_delete_rejects_an_empty_id_list_locally(fake: FakeRuntype, mode: str) -> None:
@@ -204,7 +214,9 @@ async def test_bulk_edit_is_a_dry_run_by_default_with_a_diff_of_changed_keys(
     ]
     assert out["dry_run"] is True and out["written"] is False
     assert out["matched"] == 2 and out["changed"] == 1
-    assert out["diffs"] == [{"id": a["id"], "before": {"score": 1, "old": "x"}, "after": {"score": 2}}]
+    assert out["diffs"] == [
+        {"id": a["id"], "before": {"score": 1, "old": "x"}, "after": {"score": 2}, "removed": ["old"]}
+    ]
     assert "dry_run=false" in out["next"]
     assert a["metadata"]["score"] == 1
 

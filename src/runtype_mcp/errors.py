@@ -487,8 +487,12 @@ def _render_bad_response(exc: BadResponse, tool: str) -> str:
     )
 
 
+# An error code shown bare (it reads as Runtype's code); anything else is upstream text and quoted.
+_PLAIN_CODE = re.compile(r"[A-Za-z0-9_.:-]{1,80}")
+
+
 def _render_api(exc: APIError, tool: str) -> str:
-    code = f" {exc.code}" if exc.code else ""
+    code = "" if not exc.code else f" {exc.code if _PLAIN_CODE.fullmatch(exc.code) else quote(exc.code, 80)}"
     if isinstance(exc, BadRequest) and exc.details:
         details = [_detail_from_api(d) for d in exc.details]
         return _detail_block(details, tool, "Runtype rejected the arguments (nothing was changed).")

@@ -19,7 +19,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-# The SDK resource groups this project mirrors: Records, Flows, dispatch, batch, executions, auth/me.
+# The SDK resource groups this project mirrors: Records, Flows, dispatch, batch, executions, auth/me,
+# and what flow authoring reads (documentation, model configs).
 GROUPS = (
     "records",
     "flows",
@@ -30,6 +31,8 @@ GROUPS = (
     "batch",
     "executions",
     "authentication",
+    "documentation",
+    "model_configs",
 )
 SDK_VERSION = "5.5.0"
 

@@ -116,6 +116,10 @@ def test_flows_crud_publish_and_versions_parse_with_the_generated_client(generat
     assert flows.publish_flow(flow_id).success is True
     versions = generated.flow_versions.list_versions_for_a_flow(flow_id)
     assert versions.published_version_id is not None
+    published = generated.flow_versions.get_the_published_version_for_a_flow(flow_id)
+    assert published.id == versions.published_version_id and published.flow_config
+    draft = generated.flow_versions.get_a_specific_flow_version(flow_id, versions.versions[-1].id)
+    assert draft.flow_id == flow_id
     assert flows.list_flow_step_results(flow_id, limit=5).data == []
     flows.delete_flow(flow_id)
 
@@ -148,6 +152,13 @@ def test_flow_validation_result_parses_with_the_generated_client(generated: Any)
         request={"name": "contract validate", "steps": STEPS}
     )
     assert result.valid is True
+
+
+def test_step_type_documentation_and_models_parse_with_the_generated_client(generated: Any) -> None:
+    doc = generated.documentation.get_platform_documentation(topic="types-flow-steps")
+    assert "conditional" in doc.content
+    models = generated.model_configs.get_grouped_models()
+    assert models.total == 1 and models.data[0].providers[0].model_id == "sandbox-default"
 
 
 def test_auth_me_parses_with_the_generated_client(generated: Any) -> None:

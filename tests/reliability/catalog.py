@@ -40,7 +40,7 @@ TOOLS: dict[str, ToolCase] = {
         ),
         ToolCase(
             "update_record",
-            ("PUT", REC),
+            ("POST", "/records/bulk-edit"),  # a metadata merge is a server-side edit on the one id
             lambda w: {"record_id": w.record_id, "metadata": {"score": 5}},
             True,
         ),
@@ -56,7 +56,7 @@ TOOLS: dict[str, ToolCase] = {
         ToolCase(
             "bulk_delete_records",
             ("POST", "/records/bulk-delete"),
-            lambda w: {"ids": w.record_ids, "confirm": True},
+            lambda w: {"ids": w.record_ids, "confirm": True, "dry_run": False},
             False,
         ),
         ToolCase(
@@ -72,6 +72,7 @@ TOOLS: dict[str, ToolCase] = {
                 "name_column": "name",
                 "csv_text": f"name,n\nup-{w.tag}-1,1\nup-{w.tag}-2,2\n",
                 "type_value": CSV_TYPE,
+                "dry_run": False,
             },
             False,
             creates=lambda w: [(CSV_TYPE, f"up-{w.tag}-1"), (CSV_TYPE, f"up-{w.tag}-2")],

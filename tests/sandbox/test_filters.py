@@ -123,6 +123,8 @@ CASES: list[tuple[dict[str, Any], set[int]]] = [
     (cond("createdAt", "lt", "2026-01-01"), {4}),
     (cond("tier", "gt", 5), set()),
     (cond("score", "between", [80, 100]), {1, 3}),
+    (cond("score", "between", [90, 95]), {1}),
+    (cond("score", "between", [75.5, 80]), {2}),
     (cond("createdAt", "between", ["2026-11-01", "2026-11-21"]), {1, 5}),
     (cond("tier", "between", ["g", "h"]), {1}),
     (cond("name", "contains", "a"), {2, 3, 4}),
@@ -140,6 +142,8 @@ CASES: list[tuple[dict[str, Any], set[int]]] = [
     (cond("score", "in", [90, 100.0]), {1, 3}),
     (cond("score", "in", [True]), {5}),
     (cond("active", "in", [1]), {5}),
+    (cond("active", "in", [False]), {2}),
+    (cond("active", "in", [True, False]), {1, 2}),
     (cond("score", "in", ["90"]), set()),
     (cond("tier", "in", []), set()),
     (cond("id", "in", ["rec_1", "rec_3"]), {1, 3}),
@@ -360,7 +364,13 @@ def _one(where: Any, **kwargs: Any) -> dict[str, Any]:
 
 def test_valid_filters_pass_validation() -> None:
     for where, _ in CASES:
-        validate_where(where)
+        try:
+            validate_where(where)
+        except FilterError as exc:  # pragma: no cover - the failure message
+            pytest.fail(f"{where} was refused: {exc.details}")
+        # The same filter with an unknown op is refused, so passing above is a decision, not a no-op.
+        with pytest.raises(FilterError):
+            validate_where({**where, "op": where["op"] + "X"})
 
 
 def test_a_non_object_filter_is_an_invalid_type() -> None:

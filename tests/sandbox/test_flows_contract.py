@@ -346,3 +346,42 @@ async def test_auth_me_answers(api: Api) -> None:
     response = await api.client.get("/v1/auth/me")
 
     assert response.status_code == 200
+
+
+async def test_a_when_the_engine_cannot_run_is_refused_at_save_listing_what_is_supported(api: Api) -> None:
+    step = {
+        "name": "Route",
+        "type": "conditional",
+        "config": {
+            "condition": "Number(score) > 80",
+            "trueSteps": [
+                {"name": "X", "type": "template", "config": {"template": "x"}, "when": "score => 1"}
+            ],
+        },
+    }
+    api.sandbox_only("the sandbox refuses at save what its engine cannot run")
+    response = await api.client.post("/v1/flows", json={"name": api.unique("bad when"), "steps": [step]})
+    assert response.status_code == 400
+    (detail,) = response.json()["details"]
+    assert detail["path"] == "steps.0.config.trueSteps.0.when"
+    assert "Number()" in detail["suggestion"] and ".includes()" in detail["suggestion"]
+
+
+async def test_a_virtual_run_stores_nothing_and_its_steps_see_their_own_writes(api: Api) -> None:
+    record = await api.create_record(api.unique("virtual"), "virtual_run", {"tier": "silver"})
+    steps = [
+        {"name": "Save", "type": "update-record", "config": {"updates": {"tier": "gold"}}},
+        {"name": "Read", "type": "template", "config": {"template": "{{_record.metadata.tier}}"}},
+    ]
+    flow = await api.create_flow(api.unique("virtual"), steps)
+    body = {
+        "flow": {"id": flow["id"]},
+        "record": {"id": record["id"]},
+        "options": {"streamResponse": False, "recordMode": "virtual", "storeResults": False},
+    }
+    ran = (await api.client.post("/v1/dispatch", json=body)).json()
+    after = (await api.client.get(f"/v1/records/{record['id']}")).json()
+    results = (await api.client.get(f"/v1/records/{record['id']}/results")).json()
+    assert ran["success"] is True and ran["events"][-1]["finalOutput"] == "gold"
+    assert after["metadata"] == {"tier": "silver"}
+    assert results["data"] == []

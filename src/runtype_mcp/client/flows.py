@@ -74,3 +74,27 @@ class FlowsAPI(BaseClient):
         path = f"/executions/{segment(execution_id, 'execution_id')}/status"
         resp = await self.request("GET", path, resource=("execution", execution_id))
         return expect_object(resp, "execution status")
+
+    async def documentation(self, topic: str) -> dict[str, Any]:
+        resp = await self.request("GET", "/documentation", params={"topic": topic})
+        return expect_object(resp, "documentation")
+
+    async def model_configs(self) -> dict[str, Any]:
+        resp = await self.request("GET", "/model-configs/grouped")
+        return expect_object(resp, "model configs")
+
+    async def flow_versions(self, flow_id: str) -> dict[str, Any]:
+        path = f"/flow-versions/{segment(flow_id, 'flow_id')}"
+        resp = await self.request("GET", path, resource=("flow", flow_id))
+        return expect_object(resp, "flow versions")
+
+    async def validate_flow(self, body: dict[str, Any]) -> dict[str, Any]:
+        """`POST /public/flows/validate`: a read (nothing is saved), so it may be retried."""
+        resp = await self.request("POST", "/public/flows/validate", json_body=body, retry=True)
+        return expect_object(resp, "validate flow")
+
+    async def flow_version(self, flow_id: str, version_id: str) -> dict[str, Any]:
+        """One version with its definition (`flowConfig`); `version_id` may be `published`."""
+        path = f"/flow-versions/{segment(flow_id, 'flow_id')}/{segment(version_id, 'version_id')}"
+        resp = await self.request("GET", path, resource=("flow", flow_id))
+        return expect_object(resp, "flow version")

@@ -43,6 +43,21 @@ class RecordsMoreAPI(BaseClient):
         )
         return expect_object(resp, "bulk edit")
 
+    async def merge_record(
+        self, record_id: str, updates: dict[str, Any], delete_fields: list[str]
+    ) -> dict[str, Any]:
+        """A server-side merge into one record (bulk edit on its id): atomic, unlike read-then-write.
+        Setting the same keys twice gives the same record, so it is retried like a read."""
+        body: dict[str, Any] = {"recordIds": [record_id], "dryRun": False}
+        if updates:
+            body["updates"] = updates
+        if delete_fields:
+            body["deleteFields"] = delete_fields
+        resp = await self.request(
+            "POST", "/records/bulk-edit", json_body=body, retry=True, resource=("record", record_id)
+        )
+        return expect_object(resp, "bulk edit")
+
     async def field_values(self, **params: Any) -> dict[str, Any]:
         resp = await self.request("GET", "/records/field-values", params=params)
         return expect_object(resp, "field values")

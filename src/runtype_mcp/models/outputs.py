@@ -52,6 +52,7 @@ class StepOut(Out):
     type: str | None = None
     order: int | None = None
     enabled: bool | None = None
+    when: str | None = None
     config: dict[str, Any] | None = None
 
 

@@ -23,6 +23,8 @@ class BulkDeleteOut(Out):
     not_found_ids: list[str] | None = None
     would_delete: list[str] | None = None
     ids_omitted: int | None = None
+    sample: list[RecordRow] | None = None
+    warnings: list[str] | None = None
     note: str | None = None
 
 
@@ -30,6 +32,7 @@ class EditDiff(Out):
     id: str
     before: dict[str, Any]
     after: dict[str, Any]
+    removed: list[str] | None = None  # keys the edit deletes (absent from `after`)
 
 
 class BulkEditOut(Out):
@@ -84,6 +87,14 @@ class UploadOut(Out):
     records_omitted: int | None = None
     warnings: list[str] = Field(default_factory=list)
     message: str | None = None
+    # The checked import (on_conflict): every created and updated record as name -> id, bounded.
+    dry_run: bool | None = None
+    column_types: dict[str, str] | None = None
+    created_ids: dict[str, str] | None = None
+    updated: int | None = None
+    updated_ids: dict[str, str] | None = None
+    unchanged: int | None = None
+    skipped: list[str] | None = None
     next: str
 
 
@@ -105,13 +116,18 @@ class FilterPreviewOut(Out):
     matched_count: int | None = None
     truncated: bool | None = None
     samples: list[RecordRow]
+    warnings: list[str] | None = None
+    note: str | None = None
     next: str
 
 
 class SchemaField(Out):
     name: str
     type: str | None = None
-    required: bool | None = None
+    present_in: int | None = (
+        None  # how many sampled records have the field (a sample says nothing of "required")
+    )
+    all_sampled: bool | None = None  # the API said required, i.e. present in every sampled record
     format: str | None = None
     example: Any = None
     description: str | None = None

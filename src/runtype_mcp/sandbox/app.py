@@ -23,6 +23,7 @@ from . import engine, shapes
 from .batch_api import BatchApi
 from .batches import interrupt_active
 from .csvio import CsvApi
+from .docs_api import DocsApi
 from .faults import ADMIN_PREFIX, Fault, FaultAdmin, FaultMiddleware, FaultSet
 from .flows_api import FlowsApi
 from .flows_ensure import EnsureApi
@@ -186,6 +187,7 @@ class Sandbox:
             *FlowsApi(ctx, authenticated=self._authenticated).routes(),
             *RunsApi(ctx).routes(),
             *BatchApi(ctx).routes(),
+            *DocsApi().routes(),
             route("/v1/auth/me", self._me, "GET"),
             route("/openapi.json", self._openapi_json, "GET"),
         ]

@@ -1,53 +1,56 @@
-"""A small, safe expression language for step ``when`` predicates and ``conditional`` conditions.
+"""The safe expression language of step ``when`` predicates and ``conditional`` conditions.
 
-Runtype evaluates these as JavaScript; the sandbox never evaluates code. It parses this subset and
-interprets it with JavaScript semantics:
+Runtype evaluates these as JavaScript; nothing here evaluates code. One parser serves the engine and
+save-time validation (``runtype_mcp.flow_check``): it accepts the JavaScript a model naturally writes and
+interprets it with JavaScript semantics, over the step's variables only:
 
-- literals: numbers, ``"strings"``/``'strings'``, ``true``, ``false``, ``null``, ``undefined``;
-- variable paths: ``score``, ``_record.metadata.tier``, ``items[0].name``, ``tags.length``, also written
-  as template placeholders (``{{_record.metadata.tier}}``); a path that leads nowhere is ``undefined``
-  (no TypeError, as with ``?.``);
-- operators, loosest first: ``||`` and ``??``, ``&&``, ``==`` ``!=`` ``===`` ``!==``, ``<`` ``<=`` ``>``
-  ``>=``, unary ``!`` and ``-``; parentheses group.
+- literals: numbers, ``"strings"``/``'strings'``, ``true``, ``false``, ``null``, ``undefined``, ``[a, b]``;
+- variable paths: ``score``, ``_record.metadata.tier``, ``a?.b``, ``items[0].name``, ``a["key"]``, ``a[i]``,
+  ``tags.length``, also inside ``{{ }}``; a path that leads nowhere is ``undefined`` (never a TypeError);
+- operators, loosest first: ``a ? b : c``; ``||`` ``??``; ``&&``; ``==`` ``!=`` ``===`` ``!==``;
+  ``<`` ``<=`` ``>`` ``>=``; ``+`` ``-``; ``*`` ``/`` ``%``; unary ``!`` ``-`` ``+``; parentheses;
+- calls: ``Number()`` ``String()`` ``Boolean()`` ``parseInt()`` ``parseFloat()``, and the methods
+  ``.includes()`` ``.startsWith()`` ``.endsWith()`` ``.toLowerCase()`` ``.toUpperCase()`` ``.trim()``
+  ``.indexOf()`` of strings and arrays (a method of anything else is ``undefined``).
 
-Simplifications: loose equality between an object and a primitive is false, objects are equal only to
-themselves, relational comparison of objects is false.
+Nothing else is reachable: no other names are callable, no attribute of a Python object is read (only
+keys of JSON objects, items of arrays and ``length``), input length and nesting are capped, and every
+operation is bounded by the expression's size. Simplifications: loose equality between an object and a
+primitive is false, objects are equal only to themselves, relational comparison of objects is false.
 """
 
 from __future__ import annotations
 
-import math
-import operator
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from runtype_mcp.sandbox.templating import UNDEFINED, TemplateContext, is_truthy, unescape
+from runtype_mcp.sandbox.templating import UNDEFINED, TemplateContext, unescape
 
 MAX_LENGTH = 4000
 MAX_NESTING = 50
+FUNCTIONS = ("Number", "String", "Boolean", "parseInt", "parseFloat")
+METHODS = ("includes", "startsWith", "endsWith", "toLowerCase", "toUpperCase", "trim", "indexOf")
+SUPPORTED = (
+    "literals, variable paths (a.b, a?.b, a[0], a['k']), ! - + * / %, < <= > >=, == != === !==, && || ??, "
+    f"a ? b : c, {', '.join(f + '()' for f in FUNCTIONS)}, .length and "
+    f"{', '.join('.' + m + '()' for m in METHODS)}"
+)
 
 _TOKEN = re.compile(
     r"""(?:
       (?P<num>[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?)
     | (?P<str>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
     | (?P<name>[A-Za-z_$][A-Za-z0-9_$]*)
-    | (?P<op>===|!==|==|!=|>=|<=|&&|\|\||\?\?|\{\{|\}\}|[<>!()\[\].-])
+    | (?P<op>===|!==|==|!=|>=|<=|&&|\|\||\?\?|\?\.|\{\{|\}\}|[<>!()\[\].,?:+*/%-])
     )""",
     re.VERBOSE | re.DOTALL,
 )
 _INDEX = re.compile(r"([0-9]+)")
-_NUMERIC_TEXT = re.compile(r"\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*")
 _KEYWORDS = {"true": True, "false": False, "null": None, "undefined": UNDEFINED}
 _CLOSERS = {"(": ")", "{{": "}}"}
-_RELATIONS: dict[str, Callable[[Any, Any], bool]] = {
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}
 
 
 class ExpressionError(ValueError):
@@ -72,6 +75,24 @@ class _Path:
 
 
 @dataclass(frozen=True)
+class _Member:
+    target: _Node
+    key: _Node
+
+
+@dataclass(frozen=True)
+class _Array:
+    items: tuple[_Node, ...]
+
+
+@dataclass(frozen=True)
+class _Call:
+    function: str
+    target: _Node | None  # the object of a method call
+    args: tuple[_Node, ...]
+
+
+@dataclass(frozen=True)
 class _Unary:
     op: str
     operand: _Node
@@ -84,7 +105,14 @@ class _Binary:
     right: _Node
 
 
-_Node = _Literal | _Path | _Unary | _Binary
+@dataclass(frozen=True)
+class _Ternary:
+    test: _Node
+    then: _Node
+    otherwise: _Node
+
+
+_Node = _Literal | _Path | _Member | _Array | _Call | _Unary | _Binary | _Ternary
 
 
 def _skip_space(text: str, position: int) -> int:
@@ -97,7 +125,7 @@ def _tokenize(text: str) -> list[_Token]:
     tokens: list[_Token] = []
     position = _skip_space(text, 0)
     while position < len(text):
-        after_dot = bool(tokens) and tokens[-1].text == "."
+        after_dot = bool(tokens) and tokens[-1].text in (".", "?.")
         match = (_INDEX.match(text, position) if after_dot else None) or _TOKEN.match(text, position)
         if match is None or match.end() == position:
             raise ExpressionError(f"unexpected character {text[position]!r} at position {position}")
@@ -138,32 +166,10 @@ class _Parser:
         return ExpressionError(f"{problem} but found {found} at position {token.position}")
 
     def parse(self) -> _Node:
-        node = self.binary(0)
+        node = self.expression()
         if self.current.kind != "end":
             raise self.error("expected an operator or the end")
         return node
-
-    _LEVELS: tuple[tuple[str, ...], ...] = (
-        ("||", "??"),
-        ("&&",),
-        ("==", "!=", "===", "!=="),
-        ("<", "<=", ">", ">="),
-    )
-
-    def binary(self, level: int) -> _Node:
-        if level == len(self._LEVELS):
-            return self.unary()
-        node = self.binary(level + 1)
-        while (op := self.take(*self._LEVELS[level])) is not None:
-            node = _Binary(op, node, self.binary(level + 1))
-        return node
-
-    def unary(self) -> _Node:
-        op = self.take("!", "-")
-        if op is None:
-            return self.primary()
-        with self.nested():
-            return _Unary(op, self.unary())
 
     @contextmanager
     def nested(self) -> Iterator[None]:
@@ -175,12 +181,46 @@ class _Parser:
         finally:
             self.depth -= 1
 
+    def expression(self) -> _Node:
+        with self.nested():
+            test = self.binary(0)
+            if self.take("?") is None:
+                return test
+            then = self.expression()
+            self.expect(":")
+            return _Ternary(test, then, self.expression())
+
+    _LEVELS: tuple[tuple[str, ...], ...] = (
+        ("||", "??"),
+        ("&&",),
+        ("==", "!=", "===", "!=="),
+        ("<", "<=", ">", ">="),
+        ("+", "-"),
+        ("*", "/", "%"),
+    )
+
+    def binary(self, level: int) -> _Node:
+        if level == len(self._LEVELS):
+            return self.unary()
+        node = self.binary(level + 1)
+        while (op := self.take(*self._LEVELS[level])) is not None:
+            node = _Binary(op, node, self.binary(level + 1))
+        return node
+
+    def unary(self) -> _Node:
+        op = self.take("!", "-", "+")
+        if op is None:
+            return self.postfix(self.primary())
+        with self.nested():
+            return _Unary(op, self.unary())
+
     def primary(self) -> _Node:
         token = self.current
-        opener = self.take("(", "{{")
+        opener = self.take("(", "{{", "[")
+        if opener == "[":
+            return _Array(self.arguments("]"))
         if opener is not None:
-            with self.nested():
-                node = self.binary(0)
+            node = self.expression()
             self.expect(_CLOSERS[opener])
             return node
         self.index += 1
@@ -192,26 +232,55 @@ class _Parser:
         if token.kind == "name":
             if token.text in _KEYWORDS:
                 return _Literal(_KEYWORDS[token.text])
-            return self.path(token.text)
+            if self.take("("):
+                if token.text not in FUNCTIONS:
+                    raise ExpressionError(
+                        f"function {token.text}() is not supported (position {token.position}); "
+                        f"supported: {', '.join(FUNCTIONS)}"
+                    )
+                return _Call(token.text, None, self.arguments(")"))
+            return _Path((token.text,))
         self.index -= 1
         raise self.error("expected a value, a variable or '('")
 
-    def path(self, first: str) -> _Path:
-        segments = [first]
-        while (op := self.take(".", "[")) is not None:
-            token = self.current
-            if op == "." and token.kind == "name":
-                segments.append(token.text)
-            elif op == "[" and token.kind in ("num", "str") and (token.kind == "str" or token.text.isdigit()):
-                segments.append(unescape(token.text[1:-1]) if token.kind == "str" else token.text)
-            else:
-                raise self.error(
-                    "expected a property name" if op == "." else "expected an index or a quoted key"
-                )
-            self.index += 1
+    def arguments(self, closer: str) -> tuple[_Node, ...]:
+        items: list[_Node] = []
+        while self.take(closer) is None:
+            if items:
+                self.expect(",")
+            items.append(self.expression())
+        return tuple(items)
+
+    def postfix(self, node: _Node) -> _Node:
+        while (op := self.take(".", "?.", "[")) is not None:
             if op == "[":
+                key = self.expression()
                 self.expect("]")
-        return _Path(tuple(segments))
+                node = _extend(node, key)
+                continue
+            token = self.current
+            if token.kind != "name":
+                raise self.error("expected a property name")
+            self.index += 1
+            if self.take("("):
+                if token.text not in METHODS:
+                    raise ExpressionError(
+                        f"method .{token.text}() is not supported (position {token.position}); "
+                        f"supported: {', '.join('.' + m + '()' for m in METHODS)}"
+                    )
+                node = _Call(token.text, node, self.arguments(")"))
+            else:
+                node = _extend(node, _Literal(token.text))
+        return node
+
+
+def _extend(node: _Node, key: _Node) -> _Node:
+    static = (
+        isinstance(key, _Literal) and isinstance(key.value, str | int) and not isinstance(key.value, bool)
+    )
+    if isinstance(node, _Path) and static:
+        return _Path((*node.segments, str(key.value)))  # type: ignore[union-attr]
+    return _Member(node, key)
 
 
 def parse(expression: str) -> _Node:
@@ -223,79 +292,33 @@ def parse(expression: str) -> _Node:
     return _Parser(expression).parse()
 
 
+def variable_paths(node: _Node) -> Iterator[tuple[str, ...]]:
+    """Every variable path an expression reads (for save-time scope checks)."""
+    if isinstance(node, _Path):
+        yield node.segments
+    elif isinstance(node, _Member):
+        yield from variable_paths(node.target)
+        yield from variable_paths(node.key)
+    elif isinstance(node, _Array):
+        for item in node.items:
+            yield from variable_paths(item)
+    elif isinstance(node, _Call):
+        if node.target is not None:
+            yield from variable_paths(node.target)
+        for arg in node.args:
+            yield from variable_paths(arg)
+    elif isinstance(node, _Unary):
+        yield from variable_paths(node.operand)
+    elif isinstance(node, _Binary):
+        yield from variable_paths(node.left)
+        yield from variable_paths(node.right)
+    elif isinstance(node, _Ternary):
+        for part in (node.test, node.then, node.otherwise):
+            yield from variable_paths(part)
+
+
 def evaluate(expression: str, context: TemplateContext) -> Any:
     """Evaluate an expression over the context's variables; undefined paths are reported as unresolved."""
-    return _evaluate(parse(expression), context)
+    from runtype_mcp.sandbox.expression_eval import evaluate_node
 
-
-def _evaluate(node: _Node, context: TemplateContext) -> Any:
-    if isinstance(node, _Literal):
-        return node.value
-    if isinstance(node, _Path):
-        return context.lookup(node.segments)
-    if isinstance(node, _Unary):
-        operand = _evaluate(node.operand, context)
-        return not is_truthy(operand) if node.op == "!" else -_to_number(operand)
-    left = _evaluate(node.left, context)
-    if node.op == "&&":
-        return _evaluate(node.right, context) if is_truthy(left) else left
-    if node.op == "||":
-        return left if is_truthy(left) else _evaluate(node.right, context)
-    if node.op == "??":
-        return _evaluate(node.right, context) if _nullish(left) else left
-    right = _evaluate(node.right, context)
-    if node.op in ("===", "!=="):
-        return _strict_equal(left, right) == (node.op == "===")
-    if node.op in ("==", "!="):
-        return _loose_equal(left, right) == (node.op == "==")
-    return _compare(node.op, left, right)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _strict_equal(left: Any, right: Any) -> bool:
-    if _is_number(left) and _is_number(right):
-        return bool(left == right)
-    if isinstance(left, dict | list) or isinstance(right, dict | list):
-        return left is right
-    return type(left) is type(right) and bool(left == right)
-
-
-def _nullish(value: Any) -> bool:
-    return value is None or value is UNDEFINED
-
-
-def _loose_equal(left: Any, right: Any) -> bool:
-    if _nullish(left) or _nullish(right):
-        return _nullish(left) and _nullish(right)
-    if isinstance(left, bool):
-        return _loose_equal(int(left), right)
-    if isinstance(right, bool):
-        return _loose_equal(left, int(right))
-    if _is_number(left) and isinstance(right, str):
-        return bool(left == _to_number(right))
-    if isinstance(left, str) and _is_number(right):
-        return bool(_to_number(left) == right)
-    return _strict_equal(left, right)
-
-
-def _to_number(value: Any) -> float:
-    if value is None or value is False:
-        return 0.0
-    if value is True:
-        return 1.0
-    if _is_number(value):
-        return float(value)
-    if isinstance(value, str):
-        if not value.strip():
-            return 0.0
-        return float(value) if _NUMERIC_TEXT.fullmatch(value) else math.nan
-    return math.nan
-
-
-def _compare(op: str, left: Any, right: Any) -> bool:
-    if isinstance(left, str) and isinstance(right, str):
-        return _RELATIONS[op](left, right)
-    return _RELATIONS[op](_to_number(left), _to_number(right))  # NaN compares false, as in JS
+    return evaluate_node(parse(expression), context)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from . import engine
+from .expressions import SUPPORTED, ExpressionError, parse
 from .ids import new_id
 from .validation import Checker, join, one_of
 
@@ -38,6 +39,7 @@ def check_steps(check: Checker, raw: Any, path: str) -> list[dict[str, Any]]:
             )
         check.string(step, "id", path=where, min_len=1, max_len=255)
         check.string(step, "when", path=where, nullable=True)
+        _check_expressions(check, step, where)
         check.boolean(step, "enabled", path=where)
         check.mapping(step, "config", path=where)
         order = step.get("order")
@@ -64,6 +66,25 @@ def check_steps(check: Checker, raw: Any, path: str) -> list[dict[str, Any]]:
                 "Give every step a unique id, or omit ids and let the API assign them",
             )
     return sorted(steps, key=lambda step: step["order"])
+
+
+def _check_expressions(check: Checker, step: dict[str, Any], where: str) -> None:
+    """Refuse at save a `when` or `condition` (nested branches included) the engine could not run."""
+    found: list[tuple[str, Any]] = [(join(where, "when"), step.get("when"))]
+    config = step.get("config")
+    if step.get("type") == "conditional" and isinstance(config, dict):
+        found.append((join(join(where, "config"), "condition"), config.get("condition")))
+        for key in ("trueSteps", "falseSteps"):
+            branch = config.get(key)
+            for index, inner in enumerate(branch if isinstance(branch, list) else []):
+                if isinstance(inner, dict):
+                    _check_expressions(check, inner, join(join(join(where, "config"), key), index))
+    for path, text in found:
+        if isinstance(text, str) and text.strip():
+            try:
+                parse(text)
+            except ExpressionError as exc:
+                check.add("INVALID_FORMAT", f"{path} does not parse: {exc}", path, f"Supported: {SUPPORTED}")
 
 
 def walk(steps: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:

@@ -95,6 +95,8 @@ class FlowsApi:
             route("/v1/flows/{id}/publish", self.publish, "POST"),
             route("/v1/flows/{id}/step-results", self.step_results, "GET"),
             route("/v1/flow-versions/{flowId}", self.versions, "GET"),
+            route("/v1/flow-versions/{flowId}/published", self.published_version, "GET"),
+            route("/v1/flow-versions/{flowId}/{versionId}", self.version, "GET"),
             route("/v1/public/flows/validate", self.validate, "POST"),
         ]
 
@@ -238,9 +240,48 @@ class FlowsApi:
 
         return json_response(await self.ctx.db.run(read))
 
+    async def published_version(self, request: Request) -> Response:
+        flow_id = request.path_params["flowId"]
+
+        def read(conn: sqlite3.Connection) -> dict[str, Any]:
+            version_id = get_flow_row(conn, flow_id)["published_version_id"]
+            if version_id is None:
+                raise ApiError(404, f"Flow {flow_id} has no published version")
+            return _version_detail(conn, flow_id, version_id)
+
+        return json_response(await self.ctx.db.run(read))
+
+    async def version(self, request: Request) -> Response:
+        flow_id, version_id = request.path_params["flowId"], request.path_params["versionId"]
+
+        def read(conn: sqlite3.Connection) -> dict[str, Any]:
+            get_flow_row(conn, flow_id)
+            return _version_detail(conn, flow_id, version_id)
+
+        return json_response(await self.ctx.db.run(read))
+
     async def validate(self, request: Request) -> Response:
         body = await read_json_object(request)
         return json_response(validate_definition(body, authenticated=self._authenticated(request)))
+
+
+def _version_detail(conn: sqlite3.Connection, flow_id: str, version_id: str) -> dict[str, Any]:
+    """One version with its full definition (`flowConfig.steps`, `when` included)."""
+    row = conn.execute(
+        "SELECT * FROM flow_versions WHERE flow_id = ? AND id = ?", (flow_id, version_id)
+    ).fetchone()
+    if row is None:
+        raise ApiError(404, f"Flow version {version_id} not found")
+    return {
+        "id": row["id"],
+        "flowId": flow_id,
+        "versionNumber": row["version_number"],
+        "versionType": row["version_type"],
+        "label": row["label"],
+        "notes": row["notes"],
+        "createdAt": row["created_at"],
+        "flowConfig": {"steps": json.loads(row["steps"])},
+    }
 
 
 def _version(row: sqlite3.Row) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .docs_api import docs_paths, docs_schemas
 from .openapi_batch import batch_paths, batch_schemas
 from .openapi_schemas import BOOL, STR, Schema, build_schemas, ref
 
@@ -280,9 +281,9 @@ def build_openapi(step_types: tuple[str, ...]) -> dict[str, Any]:
         "servers": [{"url": "/"}],
         "security": [{"bearerAuth": []}],
         "tags": [{"name": name} for name in ("Records", "Flows", "Runs", "Auth", "Meta")],
-        "paths": {**_paths(), **batch_paths(_op, _param)},
+        "paths": {**_paths(), **batch_paths(_op, _param), **docs_paths(_op, _param)},
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
-            "schemas": {**build_schemas(step_types), **batch_schemas()},
+            "schemas": {**build_schemas(step_types), **batch_schemas(), **docs_schemas()},
         },
     }

@@ -220,7 +220,7 @@ def build_schemas(step_types: tuple[str, ...]) -> dict[str, Schema]:
              "history": {"type": "string", "enum": ["inline"], "description": "'stored' is refused: the sandbox keeps no conversations."},
              **{key: {"description": "Defined by the API; refused by the sandbox with a 400 UNSUPPORTED_IN_SANDBOX detail."}
                 for key in ("agent", "clientTools", "clientToolsPolicy", "credentialProxies", "identityProof")},
-             "options": obj({"streamResponse": BOOL, "recordMode": {"type": "string", "enum": ["existing", "create", "virtual"]},
+             "options": obj({"streamResponse": BOOL, "storeResults": BOOL, "recordMode": {"type": "string", "enum": ["existing", "create", "virtual"]},
                              "versionType": {"type": "string", "enum": ["published", "draft", "test", "virtual"]}, "flowVersionId": STR})},
             ("flow",), closed=True,
         ),

@@ -245,9 +245,17 @@ def persist(
 
 
 async def run_flow(
-    db: Database, run: RunContext, record: dict[str, Any] | None, inputs: dict[str, Any] | None
+    db: Database,
+    run: RunContext,
+    record: dict[str, Any] | None,
+    inputs: dict[str, Any] | None,
+    *,
+    store: bool = True,
 ) -> tuple[engine.RunOutcome, str | None]:
-    """Run the flow on `record` and store the outcome; returns it and the record result id."""
+    """Run the flow on `record` and store the outcome; returns it and the record result id.
+
+    `store=False` (a virtual run): the steps' writes stay in this run's overlay, so steps read what
+    they would have written, and nothing (writes, results, last run) reaches the store."""
     ops = StoreOps(db)
     try:
         outcome = await engine.run_flow(run.target.steps, record=record, inputs=inputs, ops=ops)
@@ -263,5 +271,7 @@ async def run_flow(
             duration_ms=0,
         )
         ops.writes.clear()
+    if not store:
+        return outcome, None
     result_id = await db.write(lambda conn: persist(conn, run, record, outcome, ops.writes))
     return outcome, result_id

@@ -96,6 +96,10 @@ class RunsApi:
         version_id = check.string(options, "flowVersionId", path="options", min_len=1)
         record_mode = check.enum(options, "recordMode", RECORD_MODES, path="options") or "existing"
         stream = check.boolean(options, "streamResponse", path="options")
+        # recordMode virtual or storeResults false: the run works on a copy; nothing it does is stored.
+        store = (
+            check.boolean(options, "storeResults", path="options") is not False and record_mode != "virtual"
+        )
         for key in inputs:
             if key.startswith("_"):
                 check.add(
@@ -127,9 +131,9 @@ class RunsApi:
         subject = await self._record(record, record_mode) if record is not None else None
         execution_id = new_id("exec")
         if "respond-async" in request.headers.get("prefer", ""):
-            return await self._dispatch_async(execution_id, target, subject, inputs)
+            return await self._dispatch_async(execution_id, target, subject, inputs, store)
         started_at = now_iso()
-        outcome = await self._run(execution_id, target, subject, inputs)
+        outcome = await self._run(execution_id, target, subject, inputs, store)
         if stream is False:
             return json_response({**self._body(execution_id, target, subject, outcome, started_at), **labels})
         return StreamingResponse(
@@ -165,9 +169,16 @@ class RunsApi:
         return await self.ctx.db.write(find_or_create)
 
     async def _run(
-        self, execution_id: str, target: FlowTarget, record: dict[str, Any] | None, inputs: dict[str, Any]
+        self,
+        execution_id: str,
+        target: FlowTarget,
+        record: dict[str, Any] | None,
+        inputs: dict[str, Any],
+        store: bool = True,
     ) -> engine.RunOutcome:
-        outcome, _ = await run_flow(self.ctx.db, RunContext(target, execution_id), record, inputs)
+        outcome, _ = await run_flow(
+            self.ctx.db, RunContext(target, execution_id), record, inputs, store=store
+        )
         return outcome
 
     def _body(
@@ -199,7 +210,12 @@ class RunsApi:
             yield f"event: {event['type']}\ndata: {shapes.dumps(event)}\n\n"
 
     async def _dispatch_async(
-        self, execution_id: str, target: FlowTarget, record: dict[str, Any] | None, inputs: dict[str, Any]
+        self,
+        execution_id: str,
+        target: FlowTarget,
+        record: dict[str, Any] | None,
+        inputs: dict[str, Any],
+        store: bool = True,
     ) -> Response:
         db = self.ctx.db
         await db.write(
@@ -213,7 +229,7 @@ class RunsApi:
             try:
                 await db.write(lambda conn: _finish(conn, execution_id, "running", None))
                 started_at = now_iso()
-                outcome = await self._run(execution_id, target, record, inputs)
+                outcome = await self._run(execution_id, target, record, inputs, store)
                 result = self._body(execution_id, target, record, outcome, started_at)
                 await db.write(
                     lambda conn: _finish(

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from mcp.types import CallToolResult
 from pydantic import Field
 
-from runtype_mcp.errors import ArgumentError, Detail, clean, quote
-from runtype_mcp.models.outputs import BatchStatusOut, RunOnTypeOut, RunRecordOutcome
-from runtype_mcp.models.outputs_flows import FlowRunOut, StepRun
+from runtype_mcp.errors import APIError, ArgumentError, BadResponse, Detail, TransportFailure, clean, quote
+from runtype_mcp.models.outputs import RunOnTypeOut, RunRecordOutcome
+from runtype_mcp.models.outputs_flows import BatchCostOut, FlowRunOut, StepRun
 from runtype_mcp.models.outputs_records import RecordStepList
+from runtype_mcp.tools.flow_dry_run import dry_run_options, label
 from runtype_mcp.tools.flows import flows
 from runtype_mcp.tools.paging import offset_from
 from runtype_mcp.tools.params import BatchId, Cursor, FlowId, Limit, RecordId, RecordType, check_json_size
 from runtype_mcp.tools.preview import preview, short_error
-from runtype_mcp.tools.registry import Ctx, client_of, result
+from runtype_mcp.tools.registry import Ctx, client_of, result, settings_of
+from runtype_mcp.tools.run_advice import unresolved_advice
 from runtype_mcp.tools.step_results import step_results_page
 
+Version = Annotated[Literal["draft", "published"], Field(description="Which version runs.")]
 MAX_RESULT_ROWS = 50
 OUTPUT_PREVIEW = 400
 FINAL_PREVIEW = 2000
@@ -31,9 +34,8 @@ DONE = frozenset({"completed", "failed", "cancelled", "interrupted"})
 async def run_flow_on_record_type(
     ctx: Ctx, flow_id: FlowId, record_type: RecordType
 ) -> Annotated[CallToolResult, RunOnTypeOut]:
-    """Run a flow on every record of a type (one execution each; may write records; never retried).
-    Check the count with list_records first. Up to 10 run now with outcomes; more become a batch to
-    follow with get_batch_status."""
+    """Run a flow's draft on every record of a type, one execution each (may write records, never
+    retried). Up to 10 run now; more become a batch (get_batch_status)."""
     resp = await client_of(ctx).run_on_record_type(flow_id, record_type)
     if resp.http_status == 202 or (resp.status or "").lower() in RUNS_STARTED:
         follow = (
@@ -81,46 +83,56 @@ async def run_flow_on_record_type(
 
 
 @flows.tool(title="Get batch status", kind="read")
-async def get_batch_status(ctx: Ctx, batch_id: BatchId) -> Annotated[CallToolResult, BatchStatusOut]:
-    """Progress of a scheduled run (from run_flow_on_record_type): status, processed, failed, percent."""
-    status = await client_of(ctx).batch_status(batch_id)
+async def get_batch_status(ctx: Ctx, batch_id: BatchId) -> Annotated[CallToolResult, BatchCostOut]:
+    """Progress of a batch: status, processed, succeeded, failed, percent, and its cost so far."""
+    client = client_of(ctx)
+    status = await client.batch_status(batch_id)
     state = (status.status or "").lower()
     done = state in DONE
-    return result(
-        BatchStatusOut(
-            batch_id=batch_id,
-            status=status.status,
-            flow_id=status.flow_id,
-            progress=status.progress,
-            total=status.total_records,
-            processed=status.processed_records,
-            failed=status.failed_records,
-            succeeded=status.success_count,
-            started_at=status.started_at,
-            completed_at=status.completed_at,
-            next="Finished. Read outputs with get_record_results per record."
-            if done
-            else "Still running: call get_batch_status again in a few seconds.",
-        )
+    out = BatchCostOut(
+        batch_id=batch_id,
+        status=status.status,
+        flow_id=status.flow_id,
+        progress=status.progress,
+        total=status.total_records,
+        processed=status.processed_records,
+        failed=status.failed_records,
+        succeeded=status.success_count,
+        started_at=status.started_at,
+        completed_at=status.completed_at,
+        next="Finished. Read outputs with get_record_results per record."
+        if done
+        else "Still running: call get_batch_status again in a few seconds; cancel_batch stops it.",
     )
+    if out.succeeded is None and out.processed is not None and out.failed is not None:
+        out.succeeded = out.processed - out.failed
+    try:
+        cost = await client.batch_cost(batch_id)
+    except (APIError, BadResponse, TransportFailure):
+        out.cost_note = "Runtype did not report this batch's cost."
+        return result(out)
+    total = cost.get("totalCostUsd")
+    out.total_cost_usd = float(total) if isinstance(total, int | float) else None
+    unpriced = cost.get("unpricedExecutions")
+    out.unpriced_executions = unpriced if isinstance(unpriced, int) else None
+    tokens = cost.get("totalTokens")
+    out.total_tokens = tokens if isinstance(tokens, int) else None
+    if out.unpriced_executions:
+        out.cost_note = f"{out.unpriced_executions} executions have no price yet: the total is a lower bound."
+    return result(out)
 
 
 @flows.tool(title="List flow step results", kind="read")
 async def list_flow_step_results(
     ctx: Ctx,
     flow_id: FlowId,
-    record_id: Annotated[
-        RecordId | None, Field(description="Only this record (record_id from list_records).")
-    ] = None,
-    batch_id: Annotated[
-        BatchId | None, Field(description="Only this batch (from run_flow_on_record_type).")
-    ] = None,
+    record_id: Annotated[RecordId | None, Field(description="Only this record (from list_records).")] = None,
+    batch_id: Annotated[BatchId | None, Field(description="Only this batch (from a run tool).")] = None,
     status: Annotated[str | None, Field(max_length=50, description="e.g. completed or failed.")] = None,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> Annotated[CallToolResult, RecordStepList]:
-    """Per-step results of a flow's runs, newest first: status, duration, output preview, error.
-    Use status="failed" to diagnose."""
+    """Per-step results of a flow's runs, newest first; status="failed" to diagnose."""
     offset = offset_from(cursor)
     body = await client_of(ctx).flow_step_results(
         flow_id,
@@ -151,13 +163,15 @@ async def run_flow(
         str | None,
         Field(
             max_length=512,
-            description="execution_id from run_flow(wait=false): report its status.",
+            description="Id from run_flow(wait=false): its status.",
         ),
     ] = None,
     full_output: Annotated[bool, Field(description="Return outputs uncut (up to 15k chars).")] = False,
+    version: Version = "draft",
+    dry_run: Annotated[bool, Field(description="Virtual copy: store nothing, show changes.")] = False,
 ) -> Annotated[CallToolResult, FlowRunOut]:
-    """Run a flow on one record: final output and per-step summary. Test here before
-    run_flow_on_record_type. One execution; never retried. With execution_id: that run's status."""
+    """Run a flow on one record (draft unless version=published): final output, per-step summary.
+    Never retried. With execution_id: that run's status."""
     client = client_of(ctx)
     limit = FULL_LIMIT if full_output else FINAL_PREVIEW
     if execution_id is not None:
@@ -168,15 +182,51 @@ async def run_flow(
             [Detail(f'inputs["{bad[0]}"]', "names starting with _ are reserved", "rename the input")]
         )
     check_json_size(inputs, "inputs")
-    body: dict[str, Any] = {"flow": {"id": flow_id}, "options": {"streamResponse": False}}
+    body: dict[str, Any] = {
+        "flow": {"id": flow_id},
+        "options": {"streamResponse": False, "versionType": version},
+    }
+    before: dict[str, Any] = {}
+    if dry_run:
+        if record_id is None or not wait:
+            raise ArgumentError(
+                [Detail("dry_run", "needs record_id and wait=true", "pass the record to test on")]
+            )
+        before = (await client.get_record(record_id)).metadata
+        body["options"].update(dry_run_options())
     if record_id is not None:
         body["record"] = {"id": record_id}
     if inputs:
         body["inputs"] = inputs
     status, out = await client.dispatch(body, run_async=not wait)
     if not wait or status == 202 or (out.get("executionId") and "events" not in out):
-        return result(_execution_out(out, flow_id, record_id, limit))
-    return result(_run_out(out, flow_id, record_id, limit))
+        return result(_labelled(_execution_out(out, flow_id, record_id, limit), version, ctx))
+    ran = _labelled(_run_out(out, flow_id, record_id, limit), version, ctx)
+    names = list(dict.fromkeys(v for s in ran.steps for v in s.unresolved_variables or []))
+    if names:
+        ran.next = await unresolved_advice(client, record_id, names)
+    if dry_run:
+        ran = label(ran, out.get("events") or [], record_id, before)
+    return result(ran)
+
+
+SANDBOX_MODEL_NOTE = (
+    "Sandbox echo model: prompt outputs repeat the rendered prompt; they are not real model answers "
+    "(do not report them as classifications)."
+)
+
+
+def _labelled(out: FlowRunOut, version: str, ctx: Ctx) -> FlowRunOut:
+    """State which version ran, and label the sandbox's echo model so it is never taken for a real one."""
+    out.version = version
+    echoed = any(
+        (isinstance(s.output, str) and s.output.startswith("[sandbox model"))
+        or (isinstance(s.output, dict) and "sandboxModel" in s.output)
+        for s in out.steps
+    )
+    if echoed or settings_of(ctx).sandbox:
+        out.model_note = SANDBOX_MODEL_NOTE
+    return out
 
 
 def _run_out(out: dict[str, Any], flow_id: str, record_id: str | None, limit: int) -> FlowRunOut:
@@ -200,6 +250,8 @@ def _run_out(out: dict[str, Any], flow_id: str, record_id: str | None, limit: in
                     unresolved_variables=[clean(v, 80) for v in unresolved]
                     if isinstance(unresolved, list) and unresolved
                     else None,
+                    tokens=event.get("tokensUsed") if isinstance(event.get("tokensUsed"), int) else None,
+                    cost_usd=event.get("cost") if isinstance(event.get("cost"), int | float) else None,
                 )
             )
         elif kind == "execution_complete":

@@ -3,56 +3,52 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Elicit, ElicitationResult, Resolve
 from mcp.types import CallToolResult
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from runtype_mcp.errors import ArgumentError, Detail, NotFound, clean, quote
+from runtype_mcp.errors import ArgumentError, Detail, NotFound, clean
+from runtype_mcp.flow_check import check_steps
 from runtype_mcp.models import Flow
-from runtype_mcp.models.outputs import FlowList, FlowOut, FlowRow, StepOut
-from runtype_mcp.models.outputs_flows import FlowDeleteOut, FlowExportOut, FlowUpdateOut, PublishOut
+from runtype_mcp.models.outputs import FlowList, FlowRow
+from runtype_mcp.models.outputs_flows import (
+    FlowDeleteOut,
+    FlowExportOut,
+    FlowSavedOut,
+    FlowUpdateOut,
+    PublishOut,
+)
 from runtype_mcp.resources import flow_link
 from runtype_mcp.tools.confirm import Approval, ask, decide, not_done_note
+from runtype_mcp.tools.flow_patch import patched_steps
+from runtype_mcp.tools.flow_state import NO_WHEN, FlowState, model_names, read_state, sent_whens, step_rows
 from runtype_mcp.tools.params import Cursor, FlowId, Limit, check_json_size
 from runtype_mcp.tools.preview import preview
-from runtype_mcp.tools.registry import Ctx, Toolset, client_of, result
+from runtype_mcp.tools.registry import Ctx, Toolset, client_of, result, settings_of
 
 flows = Toolset("flows")
 
-StepType = Literal[
-    "prompt", "crawl", "fetch-url", "retrieve-record", "get-record", "list-records", "api-call",
-    "transform-data", "template", "conditional", "loop", "set-variable", "upsert-record", "send-email",
-    "send-event", "send-stream", "update-record", "search", "generate-embedding", "vector-search",
-    "tool-call", "wait-until", "paginate-api", "store-vector", "execute-agent", "store-asset",
-    "generate-pdf", "save-memory", "recall-memory", "memory-summary",
-]  # fmt: skip
-
 
 class StepIn(BaseModel):
-    """Later steps read outputs as {{outputVariable}}, record fields as {{_record.metadata.<key>}}."""
+    """A flow step."""
 
     model_config = ConfigDict(extra="forbid", defer_build=True)
-    name: str = Field(min_length=1, max_length=200, description="Step display name.")
-    type: StepType
-    config: dict[str, Any] = Field(
-        default_factory=dict,
-        description="camelCase keys, e.g. prompt: {model, userPrompt, systemPrompt, outputVariable}; "
-        "update-record: {updates, mergeStrategy}.",
-    )
+    name: str = Field(min_length=1, max_length=200)
+    type: str = Field(min_length=1, max_length=50, description="Step type (get_step_types).")
+    config: dict[str, Any] = Field(default_factory=dict, description="camelCase keys per type.")
     id: str | None = Field(default=None, max_length=200)
-    order: int | None = Field(default=None, ge=0, description="Position (default: list order).")
+    order: int | None = Field(default=None, ge=0)
     enabled: bool | None = None
-    when: str | None = Field(default=None, max_length=2000, description="JS predicate; falsy skips the step.")
+    when: str | None = Field(
+        default=None, max_length=2000, description="JS expression; falsy skips the step."
+    )
 
 
-class StepReplace(StepIn):
-    """A step of the new, complete step list."""
-
-    type: Annotated[
-        StepType, WithJsonSchema({"type": "string", "description": "A step type, as in create_flow."})
-    ]
+def steps_like_create(description: str) -> WithJsonSchema:
+    """A step list advertised by reference to create_flow's (validated as StepIn all the same)."""
+    return WithJsonSchema({"type": "array", "items": {"type": "object"}, "description": description})
 
 
 def _steps_body(steps: Sequence[StepIn]) -> list[dict[str, Any]]:
@@ -65,27 +61,36 @@ def _steps_body(steps: Sequence[StepIn]) -> list[dict[str, Any]]:
     return out
 
 
-def flow_out(flow: Flow, *, with_config: bool, note: str | None = None) -> FlowOut:
-    return FlowOut(
+SANDBOX_PROMPTS = (
+    "Sandbox: prompt steps are answered by an echo model that repeats the prompt, not a real model."
+)
+
+
+async def checked(ctx: Ctx, steps: list[dict[str, Any]], path: str = "steps") -> list[str]:
+    """Refuse steps with errors (nothing is sent); return the warnings, including prompt models the
+    catalogue (list_models) does not list. The sandbox's echo model answers any name: not checked there."""
+    found = check_steps(steps, path=path)
+    if found.errors:
+        raise ArgumentError(found.errors)
+    named = any(s.get("type") == "prompt" and (s.get("config") or {}).get("model") for s in steps)
+    if named and not settings_of(ctx).sandbox:
+        models = await model_names(client_of(ctx))
+        if models:
+            return check_steps(steps, models=models, path=path).warnings
+    return found.warnings
+
+
+def flow_out(flow: Flow, whens: dict[str, Any] | None, *, note: str | None = None) -> FlowSavedOut:
+    return FlowSavedOut(
         id=flow.id,
         name=flow.name,
         description=flow.description,
-        steps=[
-            StepOut(
-                id=s.id,
-                name=s.name,
-                type=s.type,
-                order=s.order,
-                enabled=s.enabled,
-                config=s.config if with_config else None,
-            )
-            for s in sorted(flow.flow_steps, key=lambda s: s.order if s.order is not None else 0)
-        ],
+        steps=step_rows(flow, whens),
         created_at=flow.created_at,
         updated_at=flow.updated_at,
         dashboard_url=flow.dashboard_url,
         draft_version_id=flow.draft_version_id,
-        note=note,
+        note=note or None,
     )
 
 
@@ -109,10 +114,32 @@ async def list_flows(
 
 
 @flows.tool(title="Get flow", kind="read")
-async def get_flow(ctx: Ctx, flow_id: FlowId) -> Annotated[CallToolResult, FlowOut]:
-    """Get a flow with all its steps and their configs."""
-    flow = await client_of(ctx).get_flow(flow_id)
-    return result(flow_out(flow, with_config=True), flow_link(flow.id, flow.name))
+async def get_flow(ctx: Ctx, flow_id: FlowId) -> Annotated[CallToolResult, FlowSavedOut]:
+    """Get a flow: every step in full (config, when), the published and draft versions."""
+    client = client_of(ctx)
+    flow = await client.get_flow(flow_id)
+    state = await read_state(client, flow_id)
+    out = flow_out(flow, state.whens, note=_version_note(state))
+    out.published_version_id = state.published_version_id
+    out.draft_version_id = state.draft_version_id or flow.draft_version_id
+    out.draft_differs = state.draft_differs
+    if settings_of(ctx).sandbox and any(step.type == "prompt" for step in out.steps):
+        out.warnings = [SANDBOX_PROMPTS]
+    return result(out, flow_link(flow.id, flow.name))
+
+
+def _version_note(state: FlowState) -> str:
+    parts = [] if state.steps is not None else [NO_WHEN]
+    if state.versions is not None:
+        if state.published_version_id is None:
+            parts.append("Not published: runs use the draft shown here; publish_flow makes it live.")
+        elif state.draft_differs:
+            parts.append(
+                "The draft shown here differs from the published version; publish_flow makes it live."
+            )
+        else:
+            parts.append("The published version is this draft.")
+    return " ".join(parts)
 
 
 @flows.tool(title="Create flow", kind="create")
@@ -121,29 +148,39 @@ async def create_flow(
     name: Annotated[str, Field(min_length=1, max_length=200, description="Flow name.")],
     steps: Annotated[list[StepIn], Field(min_length=1, max_length=100, description="Steps, in run order.")],
     description: Annotated[str | None, Field(max_length=2000, description="What the flow does.")] = None,
-) -> Annotated[CallToolResult, FlowOut]:
-    """Create a flow: ordered, typed steps that run against a record. Test it with run_flow, then
-    run_flow_on_record_type."""
+) -> Annotated[CallToolResult, FlowSavedOut]:
+    """Create a flow of typed steps run against a record; get_step_types lists types, config keys and
+    the when syntax. Checked before saving. Test with run_flow."""
     check_json_size([step.config for step in steps], "steps")
-    body: dict[str, Any] = {"name": name, "steps": _steps_body(steps)}
+    sent = _steps_body(steps)
+    warnings = await checked(ctx, sent)
+    body: dict[str, Any] = {"name": name, "steps": sent}
     if description is not None:
         body["description"] = description
     flow = await client_of(ctx).create_flow(body)
-    out = flow_out(flow, with_config=False, note="Created. Test it on one record with run_flow.")
+    out = flow_out(
+        flow, sent_whens(flow, sent), note="Created as a draft. Test it on one record with run_flow."
+    )
+    out.warnings = warnings or None
     return result(out, flow_link(flow.id, flow.name))
 
 
 class StepPatch(BaseModel):
-    """One step's changes: config keys given are set, others kept."""
+    """Fields given are set; others kept."""
 
     model_config = ConfigDict(extra="forbid", defer_build=True)
-    step: str = Field(
-        min_length=1, max_length=200, description="The step's id or exact name (from get_flow)."
-    )
-    config: dict[str, Any] | None = Field(default=None, description="Config keys to set on that step.")
+    step: str = Field(min_length=1, max_length=200, description="The step's id or exact name (get_flow).")
+    config: dict[str, Any] | None = Field(default=None, description="Config keys to set.")
     remove_config_keys: list[str] | None = Field(default=None, max_length=100)
     name: str | None = Field(default=None, min_length=1, max_length=200)
+    type: str | None = Field(default=None, max_length=50)
     enabled: bool | None = None
+    when: str | None = Field(default=None, max_length=2000, description='"" removes it.')
+    remove: bool = Field(default=False, description="Delete this step.")
+    insert: Annotated[
+        StepIn | None,
+        WithJsonSchema({"type": "object", "description": "A step as in create_flow, put after this one."}),
+    ] = None
 
 
 @flows.tool(title="Update flow", kind="update")
@@ -153,15 +190,16 @@ async def update_flow(
     name: Annotated[str | None, Field(min_length=1, max_length=200, description="New flow name.")] = None,
     description: Annotated[str | None, Field(max_length=2000)] = None,
     steps: Annotated[
-        list[StepReplace] | None,
-        Field(min_length=1, max_length=100, description="REPLACES all steps; steps left out are deleted."),
+        list[StepIn] | None,
+        Field(min_length=1, max_length=100),
+        steps_like_create("As in create_flow; REPLACES all steps (those left out are deleted)."),
     ] = None,
     step_update: Annotated[
-        StepPatch | None, Field(description="Change one step (read-merge-write); others untouched.")
+        StepPatch | None, Field(description="Edit, remove or insert after one step; others kept.")
     ] = None,
 ) -> Annotated[CallToolResult, FlowUpdateOut]:
-    """Change a flow's name, description or steps (a draft until publish_flow). steps replaces ALL
-    steps; step_update changes one."""
+    """Change a flow's name, description or steps, checked as in create_flow and saved as the draft.
+    steps replaces ALL steps; step_update changes one."""
     if name is None and description is None and steps is None and step_update is None:
         raise ArgumentError(
             [Detail("(arguments)", "nothing to change", "pass name, description, steps or step_update")]
@@ -169,43 +207,41 @@ async def update_flow(
     if steps is not None and step_update is not None:
         raise ArgumentError([Detail("step_update", "cannot be combined with steps", "send one of them")])
     check_json_size([step.config for step in steps or []], "steps")
-    check_json_size(step_update.config if step_update else None, "step_update.config")
+    check_json_size(step_update.model_dump(exclude_none=True) if step_update else None, "step_update")
     client = client_of(ctx)
     body: dict[str, Any] = {}
     if name is not None:
         body["name"] = name
     if description is not None:
         body["description"] = description
-    changed = None
+    changed, warnings = None, []
     if steps is not None:
         body["flowSteps"] = _steps_body(steps)
+        warnings = await checked(ctx, body["flowSteps"])
     elif step_update is not None:
         current = await client.get_flow(flow_id)
-        body["flowSteps"], changed = _patched_steps(current, step_update)
+        state = await read_state(client, flow_id)
+        body["flowSteps"], changed = patched_steps(current, step_update, state.whens)
+        warnings = await checked(ctx, body["flowSteps"], "(steps after step_update)")
+        if state.whens is None:
+            warnings.append(NO_WHEN + " This save may have dropped them: check with get_flow.")
     flow = await client.update_flow(flow_id, body)
-    out = flow_out(flow, with_config=False, note="Saved as a draft; call publish_flow to make it live.")
-    return result(FlowUpdateOut(**out.model_dump(), replaced_steps=steps is not None, changed_step=changed))
-
-
-def _patched_steps(flow: Flow, patch: StepPatch) -> tuple[list[dict[str, Any]], str]:
-    raw = [s.model_dump(by_alias=True, exclude_none=True) for s in flow.flow_steps]
-    matches = [s for s in raw if s.get("id") == patch.step] or [s for s in raw if s.get("name") == patch.step]
-    if len(matches) != 1:
-        known = (
-            ", ".join(f"{quote(s.get('name'), 80)} (id {quote(s.get('id'), 80)})" for s in raw[:20]) or "none"
+    whens = (
+        sent_whens(flow, body["flowSteps"])
+        if "flowSteps" in body
+        else (await read_state(client, flow_id)).whens
+    )
+    out = flow_out(
+        flow, whens, note="Saved as the draft; runs use it now, publish_flow makes it the live version."
+    )
+    return result(
+        FlowUpdateOut(
+            **out.model_dump(exclude={"warnings"}),
+            warnings=warnings or None,
+            replaced_steps=steps is not None,
+            changed_step=changed,
         )
-        problem = "matches several steps; use the step id" if matches else "matches no step"
-        raise ArgumentError([Detail("step_update.step", problem, f"steps are: {known}")])
-    step = matches[0]
-    config = {**(step.get("config") or {}), **(patch.config or {})}
-    for key in patch.remove_config_keys or []:
-        config.pop(key, None)
-    step["config"] = config
-    if patch.name is not None:
-        step["name"] = patch.name
-    if patch.enabled is not None:
-        step["enabled"] = patch.enabled
-    return raw, str(step.get("id") or step.get("name"))
+    )
 
 
 async def _ask_delete_flow(flow_id: str, confirm: bool, ctx: Ctx) -> Approval | Elicit[Approval]:

@@ -13,20 +13,16 @@ RecordId = Annotated[
     Field(min_length=1, max_length=512, description="Record id (from list_records)."),
 ]
 FlowId = Annotated[str, Field(min_length=1, max_length=512, description="Flow id (from list_flows).")]
-BatchId = Annotated[
-    str, Field(min_length=1, max_length=512, description="batch_id returned by run_flow_on_record_type.")
-]
+BatchId = Annotated[str, Field(min_length=1, max_length=512, description="batch_id returned by a run tool.")]
 ResultId = Annotated[
     str, Field(min_length=1, max_length=512, description="Result id from get_record_results.")
 ]
 Confirm = Annotated[bool, Field(description="true once the user approved what a call without it listed.")]
 RecordType = Annotated[
     str,
-    Field(min_length=1, max_length=255, description="Record type, e.g. 'customer'."),
+    Field(min_length=1, max_length=255, description="Record type."),
 ]
-RecordName = Annotated[
-    str, Field(min_length=1, max_length=500, description="Record name, unique within its type.")
-]
+RecordName = Annotated[str, Field(min_length=1, max_length=500, description="Record name (unique per type).")]
 Metadata = Annotated[dict[str, Any], Field(description='Record payload, e.g. {"tier": "gold"}.')]
 Limit = Annotated[int, Field(ge=1, le=100, description="Rows per page (1-100).")]
 Cursor = Annotated[
@@ -36,7 +32,7 @@ Cursor = Annotated[
 # The same typed filter as `filters.WhereArg`, advertised by reference where a tool repeats it
 # (the full grammar is spelled out once, on preview_record_filter).
 FilterRef = Annotated[
-    Where | None, WithJsonSchema({"type": "object", "description": "Filter as in preview_record_filter."})
+    Where | None, WithJsonSchema({"type": "object", "description": "As in preview_record_filter."})
 ]
 
 MAX_METADATA_BYTES = 1024 * 1024

@@ -26,6 +26,14 @@ def short_error(value: Any) -> str | None:
     return clean(value, 300)
 
 
+CUT_NOTE = "values ending in … were cut for this view: get_record has them whole; never write them back"
+
+
+def was_cut(value: Any, text: int = 60, keys: int = 12) -> bool:
+    """Whether `shrink(value, text, keys)` would cut anything."""
+    return bool(shrink(value, text, keys) != value)
+
+
 def shrink(value: Any, text: int = 100, keys: int = 20) -> Any:
     """A JSON value with long strings cut to `text` chars and objects/lists cut to `keys` entries."""
     if isinstance(value, str):

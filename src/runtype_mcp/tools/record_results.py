@@ -26,7 +26,7 @@ from runtype_mcp.tools.confirm import Approval, ask, decide, not_done_note
 from runtype_mcp.tools.paging import next_page, offset_from, page_from
 from runtype_mcp.tools.params import Confirm, Cursor, FlowId, RecordId, ResultId
 from runtype_mcp.tools.records import records
-from runtype_mcp.tools.records_bulk import record_preview
+from runtype_mcp.tools.records_delete import record_preview
 from runtype_mcp.tools.registry import Ctx, client_of, result
 from runtype_mcp.tools.step_results import (
     PREVIEW,
@@ -41,7 +41,7 @@ from runtype_mcp.tools.step_results import (
 FULL = 12000  # output characters shared by the rows when full_output=true
 
 Status = Annotated[str | None, Field(max_length=50, description="e.g. completed or failed.")]
-RowLimit = Annotated[int, Field(ge=1, le=25, description="Rows per page (1-25).")]
+RowLimit = Annotated[int, Field(ge=1, le=25, description="Rows per page.")]
 
 
 @records.tool(title="Record costs", kind="read")
@@ -80,7 +80,7 @@ async def get_record_results(
     status: Status = None,
     limit: RowLimit = 10,
     cursor: Cursor = None,
-    full_output: Annotated[bool, Field(description="Longer outputs (best with limit=1).")] = False,
+    full_output: Annotated[bool, Field(description="Longer outputs (use limit=1).")] = False,
 ) -> Annotated[CallToolResult, ResultList]:
     """A record's run history, newest first: flow, status, tokens, cost, output preview."""
     page = page_from(cursor)
@@ -151,9 +151,7 @@ async def delete_record_result(
     approval: Annotated[ElicitationResult[Approval], Resolve(_ask_delete_result)],
     confirm: Confirm = False,
 ) -> Annotated[CallToolResult, ResultDeleteOut]:
-    """Delete one result from a record's history (the record stays). Asks the user first, or needs
-    confirm=true.
-    """
+    """Delete one run result of a record (the record stays). Asks the user, or needs confirm=true."""
     decision = decide(approval, ctx)
     out = ResultDeleteOut(deleted=False, record_id=record_id, result_id=result_id, record_name=target.name)
     if decision != "approved":
@@ -177,7 +175,7 @@ async def get_record_step_results(
     limit: RowLimit = 20,
     cursor: Cursor = None,
 ) -> Annotated[CallToolResult, RecordStepList]:
-    """Per-step results of a record's runs, newest first: status, duration, output preview, error."""
+    """Per-step results of a record's runs, newest first: status, duration, output, error."""
     offset = offset_from(cursor)
     body = await client_of(ctx).record_step_results(
         record_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from mcp.types import CallToolResult
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from runtype_mcp.errors import ArgumentError, Conflict, Detail, RuntypeMCPError, ServerError, TransportFailure
 from runtype_mcp.errors import BadResponse as _BadResponse
@@ -37,14 +37,18 @@ class Message(BaseModel):
 
 Messages = Annotated[
     list[Message] | None,
-    Field(
-        max_length=500,
-        description="Messages to store on the record.",
-    ),
+    Field(max_length=500),
+    # Advertised in words (the nested schema of Message costs ~300 characters per tool); arguments
+    # are still validated against the typed model.
+    WithJsonSchema({"type": "array", "description": "[{role: user|assistant, content}] to store."}),
+]
+MetadataMode = Annotated[
+    Literal["merge", "replace"],
+    Field(description="merge (atomic, keeps other keys) or replace."),
 ]
 OwnerId = Annotated[
     str | None,
-    Field(max_length=255, description="Owner key (yours, or owner_id from get_record)."),
+    Field(max_length=255, description="Owner key (from get_record)."),
 ]
 
 
@@ -52,14 +56,13 @@ OwnerId = Annotated[
 async def list_records(
     ctx: Ctx,
     type: RecordType | None = None,
-    name: Annotated[str | None, Field(max_length=500, description="Exact record name to match.")] = None,
-    search: Annotated[str | None, Field(max_length=500, description="Free-text search over records.")] = None,
+    name: Annotated[str | None, Field(max_length=500, description="Exact name.")] = None,
+    search: Annotated[str | None, Field(max_length=500, description="Free-text search.")] = None,
     owner_id: OwnerId = None,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> Annotated[CallToolResult, RecordList]:
-    """List records, newest first, as a table (columns + rows; long strings cut). Finds record ids;
-    get_record gives full values (never write cut values back)."""
+    """Records the key can see (any owner unless owner_id), newest first, as a table; long cells cut."""
     page = await client_of(ctx).list_records(
         type=type, name=name, search=search, ownerId=owner_id, limit=limit, cursor=cursor, view="compact"
     )
@@ -71,7 +74,7 @@ async def list_records(
 
 @records.tool(title="Get record", kind="read")
 async def get_record(ctx: Ctx, record_id: RecordId) -> Annotated[CallToolResult, RecordOut]:
-    """Get one record in full (metadata uncut, messages included)."""
+    """One record in full: uncut metadata, messages, owner_id."""
     record = await client_of(ctx).get_record(record_id)
     return result(record_out(record, with_messages=True), record_link(record.id, record.name))
 
@@ -85,8 +88,8 @@ async def create_record(
     messages: Messages = None,
     owner_id: OwnerId = None,
 ) -> Annotated[CallToolResult, RecordWrite]:
-    """Create a record; (type, name) must be unique: a conflict error gives the existing record_id for
-    update_record. Retries never duplicate."""
+    """Create a record; (type, name) is unique (a conflict names the existing record_id); never
+    duplicated."""
     check_json_size(metadata, "metadata")
     body: dict[str, Any] = {"name": name, "type": type, "metadata": metadata or {}}
     if messages is not None:
@@ -102,7 +105,7 @@ async def create_record(
         await _attach_existing(exc, type, name, ctx)
         raise
     except (ServerError, TransportFailure, _BadResponse) as first:
-        record, note = await _recover_create(ctx, body, first)
+        record, note = await recover_create(ctx, body, first)
     out = RecordWrite(record=record_out(record), warnings=write_warnings(record), note=note)
     return result(out, record_link(record.id, record.name))
 
@@ -117,7 +120,7 @@ async def _attach_existing(exc: Conflict, record_type: str, name: str, ctx: Ctx)
         exc.existing_id = existing.id
 
 
-async def _recover_create(ctx: Ctx, body: dict[str, Any], first: RuntypeMCPError) -> tuple[Record, str]:
+async def recover_create(ctx: Ctx, body: dict[str, Any], first: RuntypeMCPError) -> tuple[Record, str]:
     """The create failed in a way that may or may not have landed: look before any retry."""
     client = client_of(ctx)
     try:
@@ -158,17 +161,11 @@ async def update_record(
     type: RecordType | None = None,
     metadata: Annotated[
         dict[str, Any] | None,
-        Field(description="Fields to write; see metadata_mode."),
+        Field(description="Keys to write."),
     ] = None,
-    metadata_mode: Annotated[
-        Literal["merge", "replace"],
-        Field(
-            description="merge: set these keys, keep the rest (read-then-write). "
-            "replace: metadata becomes exactly this object; other keys are deleted."
-        ),
-    ] = "merge",
+    metadata_mode: MetadataMode = "merge",
     remove_metadata_keys: Annotated[
-        list[str] | None, Field(max_length=500, description="Metadata keys to delete (merge mode only).")
+        list[str] | None, Field(max_length=500, description="Keys to delete (merge mode).")
     ] = None,
     messages: Messages = None,
     owner_id: OwnerId = None,
@@ -207,22 +204,49 @@ async def update_record(
     if owner_id is not None:
         body["ownerId"] = owner_id
     note = None
+    merge: tuple[dict[str, Any], list[str]] | None = None
     if metadata is not None or remove_metadata_keys:
         if metadata_mode == "replace":
             body["metadata"] = metadata or {}
         else:
-            current = await client.get_record(record_id)
-            merged = {**current.metadata, **(metadata or {})}
-            missing = [k for k in remove_metadata_keys or [] if k not in merged]
-            for key in remove_metadata_keys or []:
-                merged.pop(key, None)
-            body["metadata"] = merged
-            kept = len(set(current.metadata) - set(metadata or {}) - set(remove_metadata_keys or []))
-            note = f"merged: {len(metadata or {})} key(s) set, {kept} kept"
-            if remove_metadata_keys:
-                note += f", {len(remove_metadata_keys) - len(missing)} removed"
-            if missing:
-                note += f" (not present, nothing to remove: {', '.join(missing[:10])})"
-    record = await client.update_record(record_id, body)
+            merge = (metadata or {}, list(remove_metadata_keys or []))
+    record = await client.update_record(record_id, body) if body else None
+    if merge is not None:
+        before, after = await server_merge(ctx, record_id, *merge)
+        note = merge_note(before, *merge)
+        record = (
+            record.model_copy(update={"metadata": after}) if record else await client.get_record(record_id)
+        )
+    assert record is not None
     out = RecordWrite(record=record_out(record), warnings=write_warnings(record), note=note)
     return result(out, record_link(record.id, record.name))
+
+
+async def server_merge(
+    ctx: Ctx, record_id: str, updates: dict[str, Any], removes: list[str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Merge into one record on the server (bulk edit on its id), so concurrent merges of different
+    keys all survive; returns metadata before and after."""
+    client = client_of(ctx)
+    if not updates and not removes:
+        current = await client.get_record(record_id)
+        return current.metadata, current.metadata
+    body = await client.merge_record(record_id, updates, removes)
+    for row in body.get("data") or []:
+        if isinstance(row, dict) and row.get("id") == record_id:
+            before, after = row.get("before"), row.get("after")
+            if isinstance(before, dict) and isinstance(after, dict):
+                return before, after
+    await client.get_record(record_id)  # a 404 here names the record
+    raise _BadResponse("bulk edit", 200, "no before/after for the record", safe=True)
+
+
+def merge_note(before: dict[str, Any], updates: dict[str, Any], removes: list[str]) -> str:
+    missing = [k for k in removes if k not in before and k not in updates]
+    kept = len(set(before) - set(updates) - set(removes))
+    note = f"merged: {len(updates)} key(s) set, {kept} kept"
+    if removes:
+        note += f", {len(removes) - len(missing)} removed"
+    if missing:
+        note += f" (not present, nothing to remove: {', '.join(missing[:10])})"
+    return note

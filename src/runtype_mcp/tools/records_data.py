@@ -21,9 +21,10 @@ from runtype_mcp.models.outputs_records import (
 )
 from runtype_mcp.tools.filters import WhereArg, where_json
 from runtype_mcp.tools.params import RecordType
-from runtype_mcp.tools.preview import shrink
+from runtype_mcp.tools.preview import CUT_NOTE, shrink, was_cut
 from runtype_mcp.tools.records import records
 from runtype_mcp.tools.registry import Ctx, client_of, result
+from runtype_mcp.tools.typecheck import filter_type_warnings
 
 SHOWN_FIELDS = 50
 
@@ -36,9 +37,9 @@ async def get_field_values(
     ctx: Ctx,
     type: RecordType,
     field: Annotated[str, Field(min_length=1, max_length=200, description="Metadata key, e.g. status.")],
-    limit: Annotated[int, Field(ge=1, le=100, description="Most common values to return.")] = 20,
+    limit: Annotated[int, Field(ge=1, le=100, description="Values to return.")] = 20,
 ) -> Annotated[CallToolResult, FieldValuesOut]:
-    """Top distinct values of one metadata field with counts. Use before writing a filter."""
+    """Top values of one metadata field, with counts: use before writing a filter."""
     body = await client_of(ctx).field_values(type=type, field=field, limit=limit)
     values = [
         FieldValue(
@@ -63,12 +64,11 @@ async def get_field_values(
 async def preview_record_filter(
     ctx: Ctx, type: RecordType, filter: WhereArg = None
 ) -> Annotated[CallToolResult, FilterPreviewOut]:
-    """Count the records of a type matching a filter, with samples. Check a filter here before
-    bulk_edit_records or export_records_csv.
-    """
+    """Count records of a type matching a filter (any owner), with samples: check filters here first."""
     body: dict[str, Any] = {"type": type}
     if filter is not None:
         body["where"] = where_json(filter)
+    warnings = await filter_type_warnings(ctx, type, filter)
     out = await client_of(ctx).preview_record_filter(body)
     samples = [
         RecordRow(
@@ -86,6 +86,10 @@ async def preview_record_filter(
             matched_count=count if isinstance(count, int) else None,
             truncated=out.get("truncated") if isinstance(out.get("truncated"), bool) else None,
             samples=samples,
+            warnings=warnings or None,
+            note=CUT_NOTE
+            if any(was_cut(s.get("metadata")) for s in (out.get("samples") or [])[:10] if isinstance(s, dict))
+            else None,
             next="To change them: bulk_edit_records with the same type and filter (dry run first).",
         )
     )
@@ -99,7 +103,10 @@ def _schema_field(raw: Any) -> SchemaField | None:
     return SchemaField(
         name=clean(raw["name"], 100),
         type=clean(raw["type"], 40) if raw.get("type") else None,
-        required=raw.get("required") if isinstance(raw.get("required"), bool) else None,
+        present_in=present if isinstance(present := raw.get("presentIn"), int) else None,
+        all_sampled=True
+        if raw.get("required") is True and not isinstance(raw.get("presentIn"), int)
+        else None,
         format=clean(raw["format"], 40) if raw.get("format") else None,
         example=shrink(raw.get("example"), 60, 3),
         description=clean(raw["description"], 120) if raw.get("description") else None,
@@ -112,7 +119,7 @@ async def discover_record_schema(
     type: RecordType,
     sample: Annotated[int | None, Field(ge=1, le=1000, description="Records to sample.")] = None,
 ) -> Annotated[CallToolResult, SchemaOut]:
-    """The metadata fields of a record type (name, type, required, example), found by sampling records."""
+    """A type's metadata fields: type, how many sampled records have each, an example."""
     body = await client_of(ctx).discover_record_schema(type=type, sample=sample)
     fields = [f for f in (_schema_field(raw) for raw in body.get("fields") or []) if f is not None]
 

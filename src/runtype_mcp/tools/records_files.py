@@ -37,7 +37,7 @@ NARROW = "narrow it with type, filter or search (preview_record_filter counts th
 
 FilePath = Annotated[
     str,
-    Field(min_length=1, max_length=4096, description="File name in the files folder, e.g. leads.csv."),
+    Field(min_length=1, max_length=4096, description="File name in the files folder."),
 ]
 Search = Annotated[str | None, Field(max_length=500, description="Free-text search.")]
 PreviewRows = Annotated[int, Field(ge=0, le=20, description="Rows to show back.")]
@@ -91,7 +91,7 @@ def _cap_note(stats: ExportStats, settings: Settings, inline: bool) -> str | Non
     )
 
 
-@records.tool(title="Export records to CSV file", kind="write_file", transports=("stdio",))
+@records.tool(title="Export records to CSV", kind="write_file", transports=("stdio",))
 async def export_records_csv(
     ctx: Ctx,
     path: FilePath,
@@ -101,9 +101,7 @@ async def export_records_csv(
     overwrite: bool = False,
     preview_rows: PreviewRows = 5,
 ) -> Annotated[CallToolResult, ExportOut]:
-    """Export matching records to a CSV file in the files folder; returns row count, columns and
-    first rows.
-    """
+    """Export matching records to a CSV file in the files folder; returns its shape and first rows."""
     params = _params(type, filter, search)
     settings = settings_of(ctx)
     folder = FilesFolder(settings.files_dir)

@@ -10,18 +10,20 @@ from __future__ import annotations
 import csv
 import io
 import os
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import anyio
 import anyio.to_thread
 from mcp.types import CallToolResult
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
 from runtype_mcp.client.parsing import expect_keys
 from runtype_mcp.errors import ArgumentError, Detail, clean
 from runtype_mcp.files import FilesFolder
 from runtype_mcp.models import Record
 from runtype_mcp.models.outputs_records import UploadOut, UploadRow
+from runtype_mcp.tools.csv_import import LISTED, ColumnType, Policy, plan_rows, run_import
 from runtype_mcp.tools.params import RecordType
 from runtype_mcp.tools.records import records
 from runtype_mcp.tools.registry import Ctx, client_of, result, settings_of
@@ -54,10 +56,20 @@ def _text_content(csv_text: str) -> bytes:
     return content
 
 
-NameColumn = Annotated[str, Field(min_length=1, max_length=255, description="Column with record names.")]
+NameColumn = Annotated[str, Field(min_length=1, max_length=255, description="Column of names.")]
 CsvText = Annotated[str, Field(max_length=MAX_UPLOAD, description="CSV content.")]
 TypeValue = Annotated[RecordType | None, Field(description="One type for all rows.")]
-TypeColumn = Annotated[str | None, Field(max_length=255, description="Column with each row's type.")]
+TypeColumn = Annotated[str | None, Field(max_length=255, description="Column of row types.")]
+OnConflict = Annotated[
+    Policy | None,
+    Field(description="Checked, typed import: existing or repeated names: skip, update or error."),
+]
+DryRun = Annotated[bool, Field(description="With on_conflict: report only.")]
+ColumnTypes = Annotated[
+    dict[str, ColumnType] | None,
+    WithJsonSchema({"type": "object", "description": "{column: string|integer|number|boolean}"}),
+]
+Trim = bool
 
 
 @records.tool(title="Import records from CSV", kind="create", transports=("stdio",))
@@ -68,17 +80,28 @@ async def upload_records_csv(
     csv_text: CsvText | None = None,
     type_value: TypeValue = None,
     type_column: TypeColumn = None,
+    on_conflict: OnConflict = None,
+    dry_run: DryRun = False,
+    column_types: ColumnTypes = None,
+    trim: Trim = True,
 ) -> Annotated[CallToolResult, UploadOut]:
-    """Create records from a CSV with a header row (other columns become metadata), max 20 MB. Give path
-    or csv_text, and type_value or type_column.
-    """
+    """Create records from a CSV (header row; other columns become metadata; max 20 MB): path or
+    csv_text, and type_value or type_column."""
     problems: list[Detail] = []
     if (path is None) == (csv_text is None):
         problems.append(Detail("path", "give exactly one of path or csv_text", None))
     _check_type_args(problems, type_value, type_column)
+    policy = _policy(on_conflict, dry_run, column_types, trim)
     if csv_text is not None:
         return await _upload(
-            ctx, _text_content(csv_text), "upload.csv", "csv_text", name_column, type_value, type_column
+            ctx,
+            _text_content(csv_text),
+            "upload.csv",
+            "csv_text",
+            name_column,
+            type_value,
+            type_column,
+            policy,
         )
     assert path is not None
     folder = FilesFolder(settings_of(ctx).files_dir)
@@ -91,7 +114,7 @@ async def upload_records_csv(
     if content is None:
         raise ArgumentError([Detail("path", "file is over 20 MB", "split it into smaller files")])
     name = os.path.basename(path.rstrip("/\\")) or "upload.csv"
-    return await _upload(ctx, content, name, "path", name_column, type_value, type_column)
+    return await _upload(ctx, content, name, "path", name_column, type_value, type_column, policy)
 
 
 @records.tool(
@@ -103,13 +126,18 @@ async def upload_records_csv_text(
     csv_text: CsvText,
     type_value: TypeValue = None,
     type_column: TypeColumn = None,
+    on_conflict: OnConflict = None,
+    dry_run: DryRun = False,
+    column_types: ColumnTypes = None,
+    trim: Trim = True,
 ) -> Annotated[CallToolResult, UploadOut]:
     """Create records from CSV text with a header row (other columns become metadata), max 20 MB. Give
     type_value or type_column.
     """
     _check_type_args([], type_value, type_column)
+    policy = _policy(on_conflict, dry_run, column_types, trim)
     return await _upload(
-        ctx, _text_content(csv_text), "upload.csv", "csv_text", name_column, type_value, type_column
+        ctx, _text_content(csv_text), "upload.csv", "csv_text", name_column, type_value, type_column, policy
     )
 
 
@@ -120,6 +148,26 @@ def _check_type_args(problems: list[Detail], type_value: str | None, type_column
         raise ArgumentError(problems)
 
 
+@dataclass(frozen=True)
+class ImportPolicy:
+    on_conflict: Policy
+    dry_run: bool
+    column_types: dict[str, ColumnType] | None
+    trim: bool
+
+
+def _policy(
+    on_conflict: Policy | None, dry_run: bool, column_types: dict[str, ColumnType] | None, trim: bool
+) -> ImportPolicy | None:
+    if on_conflict is None:
+        if dry_run or column_types:
+            raise ArgumentError(
+                [Detail("on_conflict", "dry_run and column_types need the checked import", "add on_conflict")]
+            )
+        return None
+    return ImportPolicy(on_conflict, dry_run, column_types, trim)
+
+
 async def _upload(
     ctx: Ctx,
     content: bytes,
@@ -128,6 +176,7 @@ async def _upload(
     name_column: str,
     type_value: str | None,
     type_column: str | None,
+    policy: ImportPolicy | None = None,
 ) -> CallToolResult:
     header = _header(content, source)
     wanted = [("name_column", name_column)] + ([("type_column", type_column)] if type_column else [])
@@ -137,6 +186,8 @@ async def _upload(
     if missing:
         columns = ", ".join(repr(clean(h, 60)) for h in header[:30])
         raise ArgumentError([Detail(d.path, d.message, f"columns are: {columns}") for d in missing])
+    if policy is not None:
+        return await _checked_import(ctx, content, name_column, type_value, type_column, policy)
     fields = {"nameColumn": name_column}
     if type_value is not None:
         fields["typeValue"] = type_value
@@ -173,3 +224,51 @@ async def _upload(
 
 def _bounded(value: Any) -> str | None:
     return clean(value, 120) if value is not None else None
+
+
+async def _checked_import(
+    ctx: Ctx,
+    content: bytes,
+    name_column: str,
+    type_value: str | None,
+    type_column: str | None,
+    policy: ImportPolicy,
+) -> CallToolResult:
+    text = content.decode("utf-8-sig")
+    plan = plan_rows(text, name_column, type_value, type_column, policy.column_types, policy.trim)
+    out = await run_import(ctx, plan, policy.on_conflict, policy.dry_run)
+    omitted = 0
+
+    def cap(items: dict[str, str]) -> dict[str, str]:
+        nonlocal omitted
+        omitted += max(0, len(items) - LISTED)
+        return dict(list(items.items())[:LISTED])
+
+    where = f"list_records with type={type_value!r}" if type_value else "list_records"
+    if policy.dry_run:
+        step = "Dry run: nothing written. Call again without dry_run to import."
+    else:
+        step = f"Imported. {where} shows the records." + (
+            " Fix the error lines and import only those." if out.errors else ""
+        )
+    if omitted:
+        step += f" Lists cut at {LISTED} names each; {where} has them all."
+    return result(
+        UploadOut(
+            dry_run=policy.dry_run,
+            column_types=dict(plan.types),
+            created=len(out.created),
+            created_ids=cap(out.created),
+            updated=len(out.updated),
+            updated_ids=cap(out.updated),
+            unchanged=len(out.unchanged),
+            skipped=out.skipped[:LISTED],
+            errors=len(out.errors),
+            error_details=out.errors[:LISTED],
+            error_details_omitted=(
+                omitted + max(0, len(out.skipped) - LISTED) + max(0, len(out.errors) - LISTED)
+            )
+            or None,
+            next=step,
+        )
+    )

@@ -61,6 +61,7 @@ def write_warnings(record: Record) -> list[str]:
 
 TABLE_CELL = 60
 TABLE_MAX_COLUMNS = 25
+MISSING = "(no key)"
 
 
 def records_table(rows: list[RecordRow], *, type_filter: str | None) -> dict[str, Any]:
@@ -83,15 +84,20 @@ def records_table(rows: list[RecordRow], *, type_filter: str | None) -> dict[str
         return value
 
     table = []
+    absent = False
     for row in rows:
         meta = row.metadata or {}
         head: list[Any] = [row.id, row.name, row.updated_at] + ([] if type_filter else [row.type])
-        table.append(head + [cell(meta.get(k)) for k in shown])
+        cells = [cell(meta[k]) if k in meta else MISSING for k in shown]
+        absent = absent or MISSING in cells
+        table.append(head + cells)
     columns = base + [k if k not in base else f"metadata.{k}" for k in shown]
     view: dict[str, Any] = {"columns": columns, "rows": table}
     if type_filter:
         view["type"] = type_filter
     notes = [f"cells over {TABLE_CELL} chars are cut; get_record shows a record in full"]
+    if absent:
+        notes.append(f"{MISSING}: the record has no such key (null: the key holds null)")
     if hidden:
         notes.append(
             f"{len(hidden)} more metadata keys not shown: {', '.join(quote(k, 60) for k in hidden[:10])}"
