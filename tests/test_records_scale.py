@@ -307,6 +307,10 @@ async def test_a_number_compared_with_text_scores_warns_in_every_filter_tool() -
         ):
             out = await call(client, tool, {"type": "lead", "filter": gt70, **extra})
             assert any("holds strings" in w for w in out["warnings"]), tool
+        flow_id = (await call(client, "list_flows", {}))["flows"][0]["id"]
+        run = await call(client, "run_flow_on_records", {"flow_id": flow_id, "type": "lead", "filter": gt70})
+        assert run["started"] is False and run["record_count"] == 0
+        assert any("holds strings" in w for w in run["warnings"]), run
         text_cmp = await call(
             client,
             "preview_record_filter",

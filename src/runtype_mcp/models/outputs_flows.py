@@ -126,6 +126,7 @@ class BatchRunOut(Out):
     excluded: int = 0
     status: str | None = None
     record_ids: list[str] | None = None
+    warnings: list[str] | None = None  # a filter value whose type differs from what the field holds
     next: str
 
 

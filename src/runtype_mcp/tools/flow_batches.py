@@ -18,6 +18,7 @@ from runtype_mcp.tools.filters import Condition, Group, where_json
 from runtype_mcp.tools.flows import flows
 from runtype_mcp.tools.params import BatchId, Confirm, FilterRef, FlowId, RecordType
 from runtype_mcp.tools.registry import Ctx, client_of, result
+from runtype_mcp.tools.typecheck import filter_type_warnings
 
 MAX_BATCH = 50_000
 ASK_ABOVE = 25  # runs on more records than this need the user's approval (each run may cost money)
@@ -30,6 +31,7 @@ Ids = Annotated[list[Annotated[str, Field(min_length=1, max_length=512)]], Field
 class RunPlan:
     record_ids: list[str]
     excluded: int
+    warnings: list[str] | None = None
 
 
 async def _ids_matching(ctx: Ctx, type: str, filter: Condition | Group | None) -> list[str]:
@@ -69,7 +71,8 @@ async def _plan_run(
     )
     skip = set(exclude_record_ids or ())
     kept = [i for i in ids if i not in skip]
-    return RunPlan(kept, len(ids) - len(kept))
+    warnings = await filter_type_warnings(ctx, str(type), filter) if filter is not None else []
+    return RunPlan(kept, len(ids) - len(kept), warnings or None)
 
 
 async def _ask_run(
@@ -102,7 +105,7 @@ async def run_flow_on_records(
     count = len(plan.record_ids)
     if count == 0:
         return result(BatchRunOut(started=False, flow_id=flow_id, record_count=0, excluded=plan.excluded,
-                                  next="No record matches: nothing ran."))  # fmt: skip
+                                  warnings=plan.warnings, next="No record matches: nothing ran."))  # fmt: skip
     if count > ASK_ABOVE:
         decision = decide(approval, ctx)
         if decision != "approved":
@@ -113,6 +116,7 @@ async def run_flow_on_records(
                     record_count=count,
                     excluded=plan.excluded,
                     record_ids=plan.record_ids[:SHOWN_IDS],
+                    warnings=plan.warnings,
                     next=not_done_note(decision, "run"),
                 )
             )
@@ -126,6 +130,7 @@ async def run_flow_on_records(
             record_count=count,
             excluded=plan.excluded,
             status=str(body.get("status") or "scheduled"),
+            warnings=plan.warnings,
             next=f"Follow with get_batch_status(batch_id={quote(batch_id, 120)}); cancel_batch stops it."
             if batch_id
             else "Runtype returned no batch id: check progress with get_record_results on a record.",
