@@ -31,7 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 EQUIVALENTS = ROOT / "scripts" / "mutation-equivalents.txt"
 COPY = ("src", "tests", "prompts", "pyproject.toml", "README.md")
-KILLED = {1, 3, 36, 37, -24, 24, 152, 255}  # a failing test, pytest error, timeout, type check
+# Exit codes of a detected mutant: a failing test, pytest error, timeout, killed by a signal, type check.
+KILLED = {1, 3, 36, 37, -24, 24, 152, 255, -9, -11}
 _TOOL_DECORATOR = re.compile(r"^@(\w+)\.tool\((.*?)\)\n((?:async )?def (\w+)\()", re.M | re.S)
 
 

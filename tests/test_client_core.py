@@ -12,7 +12,6 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import anyio
 import httpx2
 import pytest
 
@@ -527,11 +526,88 @@ async def test_a_multipart_upload_sends_its_files_and_fields() -> None:
     assert b'name="type"' in body
 
 
-async def test_an_endless_body_is_cut_off_at_the_cap_instead_of_read() -> None:
-    async def endless() -> AsyncIterator[bytes]:
-        while True:
+async def test_reading_stops_at_the_cap_instead_of_reading_the_whole_body() -> None:
+    pulled = 0
+
+    async def huge() -> AsyncIterator[bytes]:  # 10 MB if read to the end
+        nonlocal pulled
+        for _ in range(20_000):
+            pulled += 1
             yield b"x" * 512
 
-    wire = Wire(httpx2.Response(200, content=endless()))
-    with anyio.fail_after(10), pytest.raises(ResponseTooLarge):
+    wire = Wire(httpx2.Response(200, content=huge()))
+    with pytest.raises(ResponseTooLarge):
         await wire.client(max_response_bytes=4096).request("GET", "/records")
+    assert pulled <= 9, "the body was read past the 4 KB cap"
+
+
+async def test_every_part_of_a_request_is_sent_whether_or_not_it_may_be_retried() -> None:
+    for retry in (None, True):
+        wire = Wire()
+        await wire.client().request(
+            "POST",
+            "/records/import",
+            params={"dry": False},
+            files={"file": ("a.csv", b"x", "text/csv")},
+            data={"type": "t"},
+            headers={"x-extra": "1"},
+            retry=retry,
+        )
+        (sent,) = wire.requests
+        assert dict(sent.url.params) == {"dry": "false"} and sent.headers["x-extra"] == "1"
+        assert b'filename="a.csv"' in sent.content and b'name="type"' in sent.content
+
+
+def test_the_configured_timeout_applies_to_every_request() -> None:
+    http = BaseClient.build_http(make_settings(timeout=7.5))
+    assert (http.timeout.connect, http.timeout.read, http.timeout.write) == (7.5, 7.5, 7.5)
+
+
+@pytest.mark.parametrize(("backoff", "wait_max"), [(0.5, 5.0), (8.0, 8.0), (0.0, 0.0)])
+def test_the_retry_schedule_follows_the_settings(
+    monkeypatch: pytest.MonkeyPatch, backoff: float, wait_max: float
+) -> None:
+    import stamina
+
+    seen: dict[str, Any] = {}
+
+    def recorder(**kwargs: Any) -> Any:
+        seen.update(kwargs)
+        return kwargs
+
+    monkeypatch.setattr(stamina, "retry_context", recorder)
+    s = make_settings(retry_attempts=4, max_retry_wait=12.0)
+    client = BaseClient(BaseClient.build_http(s), s, backoff=backoff)
+    client.attempts(bool)
+    assert seen == {
+        "on": bool,
+        "attempts": 4,
+        "timeout": 12.0,
+        "wait_initial": backoff,
+        "wait_max": wait_max,
+        "wait_jitter": backoff,
+    }
+
+
+async def test_a_300_is_an_answer_to_report_not_a_result_whatever_its_size() -> None:
+    wire = Wire(httpx2.Response(300, json={"error": "Pick one"}))
+    with pytest.raises(APIError) as info:
+        await wire.client().request("GET", "/records")
+    assert (
+        render(info.value, "t")
+        == 't: Runtype answered 300. Runtype said: "Pick one". Check the arguments and try again.'
+    )
+    wire = Wire(httpx2.Response(300, content=b"x" * 2048))
+    with pytest.raises(APIError) as info:
+        await wire.client(max_response_bytes=1024).request("GET", "/records")
+    assert info.value.status == 300 and not isinstance(info.value, ResponseTooLarge)
+
+
+async def test_a_body_without_a_content_type_is_still_read_and_headers_are_kept() -> None:
+    wire = Wire(httpx2.Response(200, content=b'{"a": 1}', headers={"x-request-id": "req_1"}))
+    resp = await wire.client().request("GET", "/records")
+    assert resp.body == {"a": 1} and resp.headers["x-request-id"] == "req_1"
+    wire = Wire(httpx2.Response(200, content=b"x" * 2048))
+    with pytest.raises(ResponseTooLarge) as info:
+        await wire.client(max_response_bytes=1024).request("GET", "/records")
+    assert info.value.status == 200

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from mcp.shared.exceptions import MCPError
 from mcp_types import INTERNAL_ERROR
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from runtype_mcp.client.keys import forwarded_key
 from runtype_mcp.door import ScrubMiddleware
@@ -44,9 +45,11 @@ async def test_a_model_result_goes_out_as_its_wire_dict_scrubbed() -> None:
     class Result(BaseModel):
         text: str
         note: str | None = None
+        is_error: bool = Field(default=False, serialization_alias="isError")
+        at: datetime = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
 
     out = await through(ScrubMiddleware(make_settings()), ctx(), Result(text=f"key {API_KEY}"))
-    assert out == {"text": f"key {REDACTED}"}
+    assert out == {"text": f"key {REDACTED}", "isError": False, "at": "2026-12-01T09:30:00Z"}
 
 
 async def test_a_protocol_error_is_scrubbed_and_a_clean_one_passes_unchanged() -> None:

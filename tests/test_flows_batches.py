@@ -110,7 +110,7 @@ async def test_cancel_batch_stops_a_running_batch_and_says_how_many_records_had_
         cancelled = await call(client, "cancel_batch", {"batch_id": batch_id})
         again = await call(client, "cancel_batch", {"batch_id": batch_id})
     assert cancelled["cancelled"] is True and cancelled["processed"] == 2 and cancelled["total"] == 3
-    assert again["cancelled"] is False and "already finished" in again["note"]
+    assert again["cancelled"] is False and 'already "cancelled"' in again["note"]
 
 
 async def test_versions_are_stated_and_runs_say_which_version_ran() -> None:

@@ -93,3 +93,10 @@ def test_a_stream_releases_a_secret_only_once_it_is_whole_and_scrubbed() -> None
     stream = StreamScrubber([KEY])
     assert stream.feed(b"z" * 10 + KEY.encode()) == b"z" * 10
     assert stream.feed(b"!" * 50) + stream.flush() == R.encode() + b"!" * 50
+
+
+def test_a_stream_passes_bytes_that_are_not_utf8_through_unchanged() -> None:
+    stream = StreamScrubber([KEY])
+    data = b"\xff\xfe caf\xc3\xa9 " + KEY.encode() + b" \x80" + b"z" * 60
+    out = stream.feed(data[:30]) + stream.feed(data[30:]) + stream.flush()
+    assert out == b"\xff\xfe caf\xc3\xa9 " + R.encode() + b" \x80" + b"z" * 60

@@ -147,9 +147,8 @@ async def test_bulk_delete_dialog_states_the_count_and_decline_deletes_nothing(
     ids = [fake.add_record("t", f"r{i}")["id"] for i in range(7)]
     async with connect_asking(fake, mode, approve=False) as (client, asked):
         out = data(await client.call_tool("bulk_delete_records", {"ids": ids, "confirm": True}))
-    assert asked == [
-        f"Delete 7 records ({', '.join(ids[:5])} and 2 more), with their run results? This cannot be undone."
-    ]
+    shown = ", ".join(f'"r{i} (t)"' for i in range(5))
+    assert asked == [f"Delete 7 records ({shown} and 2 more), with their run results? This cannot be undone."]
     assert out["deleted"] is False and len(fake.records) == 7
 
 

@@ -65,6 +65,10 @@ _VERIFY: dict[str, str] = {
     "bulk_delete_records": "check with list_records which of the ids still exist",
     "bulk_edit_records": "call it again with dry_run=true: the diff shows whether the change landed",
     "publish_flow": "call get_flow with the flow_id",
+    "run_flow_on_records": "call get_record_results for one of the records: a started batch shows there",
+    "cancel_batch": "call get_batch_status with the batch_id",
+    "upsert_record": "call list_records with the same type and name",
+    "upsert_records": "call list_records with the type",
 }
 
 _CODE_HINTS = {

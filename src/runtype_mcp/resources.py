@@ -14,6 +14,7 @@ from mcp.types import ResourceLink
 from runtype_mcp.client import RuntypeClient
 from runtype_mcp.client.core import bind_forwarded_key, expect_object, forwarded_key, segment
 from runtype_mcp.errors import ArgumentError, NotFound, RuntypeMCPError, clean, render
+from runtype_mcp.filter_reference import FILTER_SEMANTICS, FILTERS_URI
 
 RECORD_URI = "runtype://records/{record_id}"
 FLOW_URI = "runtype://flows/{flow_id}"
@@ -86,6 +87,13 @@ def register_resources(server: MCPServer[Any]) -> None:
     async def flow(flow_id: str, ctx: Context[Any, Any]) -> str:
         """One flow with its steps and their configs."""
         return await _read(ctx, "flow resource", lambda: _client(ctx).get_flow(flow_id))
+
+    @server.resource(
+        FILTERS_URI, name="filter_reference", title="Record filter reference", mime_type="text/plain"
+    )
+    def filter_reference() -> str:
+        """How each record filter operator treats a missing or null field."""
+        return FILTER_SEMANTICS
 
     @server.resource(
         SCHEMA_URI, name="record_type_schema", title="Record type schema", mime_type="application/json"

@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import httpx2
 from mcp import Client
@@ -100,6 +101,71 @@ class World:
     @property
     def record_id(self) -> str:
         return self.record_ids[0]
+
+
+class WorldFake(FakeRuntype):
+    """`FakeRuntype` plus the endpoints of the flow-reference and batch tools (answers shaped as the
+    sandbox's), so every tool of the catalogue has a real answer over MockTransport too."""
+
+    EXTRA: tuple[tuple[str, str, str], ...] = (
+        ("GET", r"/documentation", "_documentation"),
+        ("GET", r"/model-configs/grouped", "_models"),
+        ("POST", r"/public/flows/validate", "_validate"),
+        ("GET", r"/flow-versions/([^/]+)", "_versions"),
+        ("GET", r"/flow-versions/([^/]+)/([^/]+)", "_version"),
+        ("POST", r"/batch/flow", "_submit_batch"),
+        ("POST", r"/batch/cancel/([^/]+)", "_cancel_batch"),
+    )
+
+    def _route(self, request: httpx2.Request, sub: str) -> httpx2.Response:
+        raw = request.url.raw_path.decode().split("?")[0][3:]
+        for method, pattern, name in self.EXTRA:
+            match = re.fullmatch(pattern, raw)
+            if method == request.method and match:
+                return getattr(self, name)(request, *[unquote(g) for g in match.groups()])  # type: ignore[no-any-return]
+        return super()._route(request, sub)
+
+    @staticmethod
+    def _json(status: int, body: Any) -> httpx2.Response:
+        return httpx2.Response(status, json=body)
+
+    def _documentation(self, request: httpx2.Request) -> httpx2.Response:
+        return self._json(200, {"topic": request.url.params.get("topic"), "mimeType": "text/markdown",
+                                "content": "# Steps\nprompt, template, set-record."})  # fmt: skip
+
+    def _models(self, request: httpx2.Request) -> httpx2.Response:
+        model = {"baseModel": "echo", "displayName": "Echo", "isConfigured": True,
+                 "providers": [{"modelId": "echo-1"}], "description": "repeats the prompt"}  # fmt: skip
+        return self._json(200, {"data": [model]})
+
+    def _validate(self, request: httpx2.Request) -> httpx2.Response:
+        return self._json(200, {"valid": True, "errors": [], "warnings": []})
+
+    def _versions(self, request: httpx2.Request, fid: str) -> httpx2.Response:
+        if fid not in self.flows:
+            return self._json(404, {"error": "Flow not found"})
+        versions = [{"id": f"{fid}_v{n}", "versionNumber": n, "versionType": kind, "stepCount": 1}
+                    for n, kind in ((1, "published"), (2, "draft"))]  # fmt: skip
+        return self._json(200, {"flowId": fid, "publishedVersionId": f"{fid}_v1", "versions": versions})
+
+    def _version(self, request: httpx2.Request, fid: str, vid: str) -> httpx2.Response:
+        if fid not in self.flows:
+            return self._json(404, {"error": "Flow not found"})
+        steps = self.flows[fid].get("flowSteps") or []
+        return self._json(200, {"id": vid, "flowId": fid, "flowConfig": {"steps": steps}})
+
+    def _submit_batch(self, request: httpx2.Request) -> httpx2.Response:
+        body = json.loads(request.content)
+        if body.get("flowId") not in self.flows:
+            return self._json(404, {"error": "Flow not found"})
+        return self._json(202, {"batchExecutionId": "batch_2", "status": "scheduled",
+                                "recordCount": len(body.get("recordIds") or [])})  # fmt: skip
+
+    def _cancel_batch(self, request: httpx2.Request, bid: str) -> httpx2.Response:
+        if bid != "batch_1":
+            return self._json(404, {"error": "Batch not found"})
+        return self._json(200, {"success": True, "batchId": bid, "status": "cancelled",
+                                "processedRecords": 6, "totalRecords": 12})  # fmt: skip
 
 
 @dataclass
@@ -189,7 +255,7 @@ async def sandbox_backend(**sandbox_kw: Any) -> AsyncIterator[Backend]:
 
 @asynccontextmanager
 async def fake_backend() -> AsyncIterator[Backend]:
-    fake = FakeRuntype()
+    fake = WorldFake()
     async with httpx2.AsyncClient(transport=fake.transport(), base_url=BASE_URL, headers=AUTH) as direct:
         yield Backend("fake", CountingTransport(fake.transport()), direct, fake=fake)
 

@@ -39,10 +39,10 @@ from runtype_mcp.errors import TransportFailure
 from runtype_mcp.http_app import build_http_app
 from runtype_mcp.logs import configure_logging
 from runtype_mcp.server import build_server
-from tests.fakes import API_KEY, FakeRuntype
+from tests.fakes import API_KEY
 from tests.reliability.catalog import TOOLS
 from tests.reliability.conftest import Collector
-from tests.reliability.harness import World, prepare
+from tests.reliability.harness import World, WorldFake, prepare
 
 pytestmark = pytest.mark.anyio
 AREA = "Secrets at the door"
@@ -161,7 +161,7 @@ class Echo(httpx2.AsyncBaseTransport):
 
 @asynccontextmanager
 async def world(tmp: Path, extra: list[str]) -> AsyncIterator[tuple[Echo, World]]:
-    fake = FakeRuntype()
+    fake = WorldFake()  # FakeRuntype plus the flow-reference and batch endpoints
     async with httpx2.AsyncClient(
         transport=fake.transport(),
         base_url="http://runtype.test",

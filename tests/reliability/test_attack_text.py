@@ -200,7 +200,8 @@ async def test_a_huge_link_name_with_newlines_is_one_bounded_line(
 WRITE_TOOLS = [
     "create_record", "update_record", "delete_record", "bulk_edit_records", "bulk_delete_records",
     "upload_records_csv", "delete_record_result", "create_flow", "update_flow", "delete_flow",
-    "publish_flow", "run_flow_on_record_type", "run_flow",
+    "publish_flow", "run_flow_on_record_type", "run_flow", "upsert_record", "upsert_records",
+    "run_flow_on_records", "cancel_batch",
 ]  # fmt: skip
 # How each non-idempotent tool tells the model to check before repeating (errors._VERIFY).
 CHECKS = {
@@ -212,8 +213,11 @@ CHECKS = {
     "bulk_delete_records": "which of the ids still exist",
     "bulk_edit_records": "dry_run=true",
     "publish_flow": "get_flow with the flow_id",
+    "run_flow_on_records": "get_record_results for one of the records",
+    "cancel_batch": "get_batch_status with the batch_id",
 }
-MAY_SUCCEED = {"delete_record", "delete_record_result", "delete_flow", "create_record", "publish_flow"}
+MAY_SUCCEED = {"delete_record", "delete_record_result", "delete_flow", "create_record", "publish_flow",
+               "upsert_record", "upsert_records"}  # fmt: skip
 BAD_BODIES = {"html": "<html>ok</html>", "wrong shape": {"id": 5, "name": [], "flowSteps": 3, "status": []}}
 
 

@@ -133,6 +133,8 @@ ID_TOOLS = {
     "list_flow_step_results": ("flow_id", 4),
     "run_flow_on_record_type": ("flow_id", 4),
     "get_batch_status": ("batch_id", 4),
+    "list_flow_versions": ("flow_id", 3),
+    "cancel_batch": ("batch_id", 4),
 }
 
 
@@ -143,7 +145,7 @@ def test_ids_with_slashes_dots_query_or_nul_stay_one_path_segment(
     arg, segments = ID_TOOLS[tool]
     held = "rejected before sending, or sent as exactly one encoded path segment with no query smuggled in"
     for bad in HOSTILE_IDS:
-        with report.case(AREA, "ids with / .. ? # NUL %2F unicode (11 id tools)", held):
+        with report.case(AREA, f"ids with / .. ? # NUL %2F unicode ({len(ID_TOOLS)} id tools)", held):
             args: dict[str, Any] = {arg: bad}
             if tool == "run_flow_on_record_type":
                 args["record_type"] = "rel"

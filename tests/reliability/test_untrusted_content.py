@@ -105,12 +105,21 @@ async def test_injected_text_in_records_and_flow_outputs_only_appears_inside_jso
             ("discover_record_schema", {"type": "inj"}),
             ("preview_record_filter", {"type": "inj", "filter": {"field": "note", "op": "isSet"}}),
             ("bulk_edit_records", {"type": "inj", "updates": {"seen": True}}),
+            ("aggregate_records", {"type": "inj", "metrics": ["count_distinct:note"], "group_by": ["note"]}),
+            ("list_record_types", {}),
+            ("list_flow_versions", {"flow_id": fid}),
+            ("validate_flow", {"flow_id": fid}),
+            ("upsert_record", {"type": "inj", "name": INJ[:400], "metadata": {"again": True}}),
+            ("upsert_records", {"type": "inj", "records": [{"name": INJ[:400], "metadata": {"n": 1}}]}),
+            ("run_flow_on_records", {"flow_id": fid, "type": "inj"}),
             ("delete_record", {"record_id": rid}),
         ]
         carried = []
         async with mcp_client(be) as client:
             for tool, args in calls:
-                with report.case(AREA, "injection text in records and flow outputs (14 reads)", held):
+                with report.case(
+                    AREA, f"injection text in records and flow outputs ({len(calls)} calls)", held
+                ):
                     res = await client.call_tool(tool, args)
                     assert not res.is_error, text(res)
                     if MARK in assert_delimited(res, tool):

@@ -1,6 +1,7 @@
 """The batch API and flows as code (SDK `batch` group; `flows.ensure`/`pull`): one method each.
 
-No tool uses these yet; they exist so later tools speak the shapes tests/contract checks.
+`run_flow_on_records` and `cancel_batch` use the first and third; the rest speak the shapes
+tests/contract checks.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from runtype_mcp.client.core import BaseClient, expect_object, segment
+from runtype_mcp.client.parsing import expect_fields
 
 
 class BatchAPI(BaseClient):
@@ -15,7 +17,9 @@ class BatchAPI(BaseClient):
         """`POST /batch/flow`: {flowId | flowDefinition, recordIds?, records?, inputs?}; 202 with a batch id."""
         # A batch costs executions and may write records: never retried automatically.
         resp = await self.request("POST", "/batch/flow", json_body=body, retry=False)
-        return expect_object(resp, "submit batch")
+        # Without a batch id the run cannot be followed or stopped: a bad answer, not a started batch.
+        ids = {"batchExecutionId": str, "batchId": str}
+        return expect_fields(expect_object(resp, "submit batch"), resp, "submit batch", ids)
 
     async def batch_summary(self) -> dict[str, Any]:
         resp = await self.request("GET", "/batch/summary")
@@ -24,7 +28,8 @@ class BatchAPI(BaseClient):
     async def cancel_batch(self, batch_id: str) -> dict[str, Any]:
         path = f"/batch/cancel/{segment(batch_id, 'batch_id')}"
         resp = await self.request("POST", path, resource=("batch", batch_id), retry=False)
-        return expect_object(resp, "cancel batch")
+        fields = {"success": bool, "status": str, "processedRecords": int, "totalRecords": int}
+        return expect_fields(expect_object(resp, "cancel batch"), resp, "cancel batch", fields)
 
     async def batch_cost(self, batch_id: str) -> dict[str, Any]:
         path = f"/batch/{segment(batch_id, 'batch_id')}/cost"

@@ -37,6 +37,7 @@ class PublishOut(Out):
 class StepRun(Out):
     name: str | None = None
     type: str | None = None
+    status: str | None = None  # "completed", "skipped: <why>" or "failed: <error>"
     success: bool | None = None
     duration_ms: float | None = None
     output: Any = None

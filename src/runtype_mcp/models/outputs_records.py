@@ -25,6 +25,7 @@ class BulkDeleteOut(Out):
     ids_omitted: int | None = None
     sample: list[RecordRow] | None = None
     warnings: list[str] | None = None
+    confirmation: str | None = None  # pass to the write: it refuses if the ids differ
     note: str | None = None
 
 
@@ -43,6 +44,7 @@ class BulkEditOut(Out):
     diffs: list[EditDiff]
     diffs_omitted: int | None = None
     warnings: list[str] = Field(default_factory=list)
+    confirmation: str | None = None  # pass to the write: it refuses if the records or change differ
     next: str
 
 
@@ -196,8 +198,9 @@ class RecordStepRow(Out):
     id: str | None = None
     step: str | None = None
     type: str | None = None
-    status: str | None = None
+    status: str | None = None  # with why: "skipped: <reason>", "failed: <error>"
     flow_id: str | None = None
+    version_id: str | None = None
     record_id: str | None = None
     record_name: str | None = None
     batch_id: str | None = None

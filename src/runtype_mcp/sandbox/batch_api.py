@@ -19,7 +19,7 @@ from starlette.responses import Response
 from . import shapes
 from .batches import batch_status, by_ids, insert_batch, start_batch
 from .flow_steps import check_steps
-from .flows_api import get_flow_row
+from .flows_api import draft_version_id, get_flow_row
 from .ids import new_id
 from .responses import Endpoint, SandboxContext, json_response, route
 from .runs import FlowTarget
@@ -169,8 +169,10 @@ class BatchApi:
             assert definition is not None
             assert steps is not None
             return FlowTarget(None, str(definition["name"]), None, steps)
-        row = await self.ctx.db.run(lambda conn: get_flow_row(conn, flow_id))
-        return FlowTarget(flow_id, row["name"], None, json.loads(row["steps"]))
+        row, draft = await self.ctx.db.run(
+            lambda conn: (get_flow_row(conn, flow_id), draft_version_id(conn, flow_id))
+        )
+        return FlowTarget(flow_id, row["name"], draft, json.loads(row["steps"]))
 
     async def _batch(self, batch_id: str) -> sqlite3.Row:
         row = await self.ctx.db.run(fetch_one("SELECT * FROM batches WHERE id = ?", (batch_id,)))

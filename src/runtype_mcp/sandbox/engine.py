@@ -13,6 +13,7 @@ A failed step stops the run unless its ``config.errorHandling`` is ``"continue"`
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import time
@@ -104,6 +105,7 @@ class StepOutcome:
     model_used: str | None
     prompt_tokens: int
     completion_tokens: int
+    reason: str | None = None  # why a step was skipped: "disabled" or "when was false (...)"
 
 
 @dataclass
@@ -225,8 +227,10 @@ class _Run:
         try:
             if not isinstance(step, dict):
                 raise StepFailed("a step must be an object {id, name, type, order, enabled, config}")
-            if step.get("enabled", True) is False or not self._predicate(step.get("when"), context, "when"):
-                outcome.status = "skipped"
+            if step.get("enabled", True) is False:
+                outcome.status, outcome.reason = "skipped", "disabled"
+            elif not self._predicate(step.get("when"), context, "when"):
+                outcome.status, outcome.reason = "skipped", _when_false(step.get("when"), self.variables)
             else:
                 result = await self._execute(step, context, depth)
                 outcome.output = result.output
@@ -315,6 +319,23 @@ class _Run:
         value = context.render(value) if isinstance(value, str) else copy.deepcopy(value)
         self.variables[name] = value
         return _Result(value)
+
+
+def _when_false(when: Any, variables: dict[str, Any]) -> str:
+    """Why a `when` skipped its step: the expression and the values it read (missing ones as undefined)."""
+    if not isinstance(when, str):
+        return f"when was {json.dumps(when)}"
+    probe = TemplateContext(variables)
+    with contextlib.suppress(ExpressionError):  # the same expression just evaluated without error
+        evaluate(when, probe)
+    values = [f"{name} = {_shown(value)}" for name, value in probe.used.items() if name != "_record"]
+    values += [f"{name} = undefined" for name in probe.unresolved]
+    return f"when was false ({when} → {', '.join(values) or 'no variables read'})"
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 60 else text[:59] + "…"
 
 
 def _prompt(config: dict[str, Any], context: TemplateContext) -> _Result:

@@ -30,6 +30,14 @@ def get_flow_row(conn: sqlite3.Connection, flow_id: str) -> sqlite3.Row:
     return row
 
 
+def draft_version_id(conn: sqlite3.Connection, flow_id: str) -> str | None:
+    """The newest saved version: the draft's steps as a run reads them."""
+    row = conn.execute(
+        "SELECT id FROM flow_versions WHERE flow_id = ? ORDER BY version_number DESC LIMIT 1", (flow_id,)
+    ).fetchone()
+    return None if row is None else str(row["id"])
+
+
 def add_version(
     conn: sqlite3.Connection, flow_id: str, steps: list[dict[str, Any]], version_type: str
 ) -> str:

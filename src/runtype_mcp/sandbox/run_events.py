@@ -50,7 +50,7 @@ def events(
     for index, step in enumerate(outcome.steps):
         base = {**run, "id": step.step_id, "name": step.name, "stepType": step.type, "index": index}
         if step.status == "skipped":
-            stream.append({"type": "step_skip", **base})
+            stream.append({"type": "step_skip", **base, "reason": step.reason})
             continue
         stream.append({"type": "step_start", **base})
         stream.append(

@@ -219,8 +219,8 @@ def persist(
             "INSERT INTO step_results (id, flow_id, flow_version_id, record_id, record_name, batch_id, execution_id,"
             " step_id, step_name, step_type, step_order, step_config, status, started_at, completed_at, duration_ms,"
             " input_variables, resolved_prompt, output_preview, error_message, unresolved_variables, model_used,"
-            " prompt_tokens, completion_tokens, total_tokens, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " prompt_tokens, completion_tokens, total_tokens, created_at, skip_reason)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 new_id("stepres"), target.flow_id, target.version_id, record_id,
                 record.get("name") if record else None, run.batch_id, run.execution_id,
@@ -229,7 +229,7 @@ def persist(
                 shapes.dumps(step.input_variables), step.resolved_prompt, preview(step.output),
                 None if step.error is None else str(step.error), shapes.dumps(step.unresolved_variables),
                 step.model_used, step.prompt_tokens, step.completion_tokens,
-                step.prompt_tokens + step.completion_tokens, now,
+                step.prompt_tokens + step.completion_tokens, now, step.reason,
             ),
         )  # fmt: skip
     if target.flow_id:

@@ -15,7 +15,7 @@ from starlette.responses import Response, StreamingResponse
 from . import engine, records_store, shapes
 from .batches import batch_status, run_on_record_type
 from .flow_steps import check_steps
-from .flows_api import get_flow_row
+from .flows_api import draft_version_id, get_flow_row
 from .ids import new_id, now_iso
 from .responses import Endpoint, SandboxContext, json_response, route
 from .run_events import DISPATCH_LABELS, DISPATCH_UNSUPPORTED, dispatch_labels, events, summary
@@ -54,7 +54,8 @@ class RunsApi:
                     code="NO_PUBLISHED_VERSION",
                 )
             if wanted is None:
-                return FlowTarget(flow_id, flow["name"], None, json.loads(flow["steps"]))
+                draft = draft_version_id(conn, flow_id)
+                return FlowTarget(flow_id, flow["name"], draft, json.loads(flow["steps"]))
             version = conn.execute(
                 "SELECT steps FROM flow_versions WHERE id = ? AND flow_id = ?", (wanted, flow_id)
             ).fetchone()

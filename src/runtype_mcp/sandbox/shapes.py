@@ -137,6 +137,7 @@ def step_result(row: sqlite3.Row) -> dict[str, Any]:
         "modelUsed": row["model_used"],
         "outputPreview": row["output_preview"],
         "errorMessage": row["error_message"],
+        "skipReason": row["skip_reason"],
         "retryCount": 0,
         "promptTokens": row["prompt_tokens"],
         "completionTokens": row["completion_tokens"],

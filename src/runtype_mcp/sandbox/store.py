@@ -105,6 +105,7 @@ CREATE TABLE IF NOT EXISTS step_results (
     resolved_prompt TEXT,
     output_preview TEXT,
     error_message TEXT,
+    skip_reason TEXT,
     unresolved_variables TEXT,
     model_used TEXT,
     prompt_tokens INTEGER,
@@ -196,7 +197,7 @@ class Database:
 
 
 # Columns added after the first release: a store file written by an older version gains them on open.
-ADDED_COLUMNS = (("batches", "flow_name", "TEXT"),)
+ADDED_COLUMNS = (("batches", "flow_name", "TEXT"), ("step_results", "skip_reason", "TEXT"))
 
 
 def _add_columns(conn: sqlite3.Connection) -> None:

@@ -12,15 +12,25 @@ import csv
 import io
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from runtype_mcp.client.csv_stream import row_ends
-from runtype_mcp.errors import ArgumentError, Detail
+from runtype_mcp.errors import ArgumentError, BadResponse, Detail
 
 OPS = ("count", "sum", "avg", "min", "max", "count_distinct")
 _METRIC = re.compile(r"^(count|sum|avg|min|max|count_distinct)(?::(.{1,200}))?$")
 MAX_DISTINCT = 100_000  # distinct values kept per metric and group; past it the count is a floor
+NOT_CSV = "a body that is not the records CSV (no id column)"
+# A metadata value may be longer than csv's default cell limit (128 KiB), which raised from inside a
+# tool. Export rows are parsed a block of whole rows at a time, so one big cell is held once anyway.
+csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
+
+
+def is_export_header(header: list[str] | None) -> bool:
+    """Every records export starts with its id column: anything else (an HTML page, JSON) is not one."""
+    return bool(header) and "id" in (header or [])
 
 
 @dataclass(frozen=True)
@@ -115,10 +125,20 @@ class Fold:
 
     def _rows(self, block: bytes) -> None:
         reader = csv.reader(io.StringIO(block.decode("utf-8", errors="replace")))
+        try:
+            self._fold(reader)
+        except csv.Error as exc:
+            raise BadResponse(
+                "records export", 200, f"a CSV row it could not read ({exc})", safe=True
+            ) from None
+
+    def _fold(self, reader: Iterator[list[str]]) -> None:
         if self.header is None:
             header = next(reader, None)
             if header is None:
                 return
+            if not is_export_header(header):
+                raise BadResponse("records export", 200, NOT_CSV, safe=True)
             self._setup(header)
         group_idx, metric_idx, metrics, counts_skip = (
             self._group_idx,

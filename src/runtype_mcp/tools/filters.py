@@ -95,10 +95,11 @@ Where = Annotated[
 FILTER_SCHEMA = {
     "type": "object",
     "description": (
-        'Condition {"field","op","value"} or group {"op":"and"|"or","conditions":[...]}; an inner group holds '
-        "only conditions. field: id, name, createdAt, updatedAt or a bare metadata key (tier, not metadata.tier). "
+        "Condition {field,op,value} or group {op:and|or,conditions:[...]}; inner groups hold only conditions. "
+        "field: id, name, createdAt, updatedAt or a bare metadata key (tier, not metadata.tier). "
         "op: eq neq gt gte lt lte (scalar), between ([lo,hi]), in notIn (list), contains startsWith endsWith "
-        "(string), isSet isNotSet isTrue isFalse (no value), withinLastDays olderThanDays (days)."
+        "(string), isSet isNotSet isTrue isFalse (no value), withinLastDays olderThanDays (days). "
+        "A missing or null field matches only neq, notIn and isNotSet."
     ),
 }
 WhereArg = Annotated[Where | None, WithJsonSchema(FILTER_SCHEMA)]

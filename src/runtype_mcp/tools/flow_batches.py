@@ -13,6 +13,7 @@ from pydantic import Field
 
 from runtype_mcp.errors import ArgumentError, Conflict, Detail, OperationError, quote
 from runtype_mcp.models.outputs_flows import BatchCancelOut, BatchRunOut
+from runtype_mcp.tools.aggregate import NOT_CSV, is_export_header
 from runtype_mcp.tools.confirm import Approval, ask, decide, not_done_note
 from runtype_mcp.tools.filters import Condition, Group, where_json
 from runtype_mcp.tools.flows import flows
@@ -45,7 +46,18 @@ async def _ids_matching(ctx: Ctx, type: str, filter: Condition | Group | None) -
         chunks.append(chunk)
 
     stats = await client_of(ctx).export_records_csv(params, take, max_rows=MAX_BATCH + 1, max_bytes=2**40)
-    rows = list(csv.DictReader(io.StringIO(b"".join(chunks).decode("utf-8", "replace"))))
+    reader = csv.DictReader(io.StringIO(b"".join(chunks).decode("utf-8", "replace")))
+    try:
+        rows = list(reader)
+        problem = None if not chunks or is_export_header(list(reader.fieldnames or [])) else NOT_CSV
+    except csv.Error as exc:
+        problem = f"a CSV row it could not read ({exc})"
+    if problem:
+        raise OperationError(
+            f"run_flow_on_records: nothing ran: the records export answered with {problem}, so the "
+            "matching records are unknown. Call again in a minute, or pass record_ids; if it persists, "
+            "check RUNTYPE_BASE_URL."
+        )
     if stats.capped is not None or len(rows) > MAX_BATCH:
         raise OperationError(
             f"run_flow_on_records: nothing ran: more than {MAX_BATCH:,} records match; narrow the filter."
@@ -121,19 +133,18 @@ async def run_flow_on_records(
                 )
             )
     body = await client_of(ctx).submit_batch({"flowId": flow_id, "recordIds": plan.record_ids})
-    batch_id = body.get("batchExecutionId") or body.get("batchId")
+    batch_id = str(body.get("batchExecutionId") or body.get("batchId"))  # the client requires one
+    status = body.get("status")
     return result(
         BatchRunOut(
             started=True,
-            batch_id=str(batch_id) if batch_id else None,
+            batch_id=batch_id,
             flow_id=flow_id,
             record_count=count,
             excluded=plan.excluded,
-            status=str(body.get("status") or "scheduled"),
+            status=status if isinstance(status, str) else "scheduled",
             warnings=plan.warnings,
-            next=f"Follow with get_batch_status(batch_id={quote(batch_id, 120)}); cancel_batch stops it."
-            if batch_id
-            else "Runtype returned no batch id: check progress with get_record_results on a record.",
+            next=f"Follow with get_batch_status(batch_id={quote(batch_id, 120)}); cancel_batch stops it.",
         )
     )
 
@@ -152,7 +163,7 @@ async def cancel_batch(ctx: Ctx, batch_id: BatchId) -> Annotated[CallToolResult,
                 status=status.status,
                 processed=status.processed_records,
                 total=status.total_records,
-                note="The batch had already finished: nothing to cancel.",
+                note=f"The batch is already {quote(status.status, 40)}, not running: nothing to cancel.",
             )
         )
     processed = body.get("processedRecords")

@@ -60,12 +60,22 @@ def would_writes(events: list[Any], record_id: str | None, before: dict[str, Any
     return found
 
 
+def nothing_ran(out: FlowRunOut) -> str | None:
+    """A plain statement when no step ran, instead of a bare `success: true, steps: []`."""
+    if any(s.status in ("completed", "failed") for s in out.steps):
+        return None
+    if out.steps:
+        return "No step ran: every step was skipped (see each step's status for why)."
+    return "No step ran: the run reported no steps."
+
+
 def label(out: FlowRunOut, events: list[Any], record_id: str | None, before: dict[str, Any]) -> FlowRunOut:
     out.dry_run = True
     out.would_write = would_writes(events, record_id, before)
     outside = [w.step or w.type for w in out.would_write if w.output == "acts outside the record"]
     out.next = (
-        "Dry run on a virtual copy: NOTHING was written or stored; would_write shows each write step's change. "
+        (f"{nothing_ran(out)} " if nothing_ran(out) else "")
+        + "Dry run on a virtual copy: NOTHING was written or stored; would_write shows each write step's change. "
         + (
             f"On Runtype, steps acting outside the record still ran: {', '.join(map(str, outside))}. "
             if outside

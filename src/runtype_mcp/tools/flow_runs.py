@@ -11,7 +11,7 @@ from runtype_mcp.errors import APIError, ArgumentError, BadResponse, Detail, Tra
 from runtype_mcp.models.outputs import RunOnTypeOut, RunRecordOutcome
 from runtype_mcp.models.outputs_flows import BatchCostOut, FlowRunOut, StepRun
 from runtype_mcp.models.outputs_records import RecordStepList
-from runtype_mcp.tools.flow_dry_run import dry_run_options, label
+from runtype_mcp.tools.flow_dry_run import dry_run_options, label, nothing_ran
 from runtype_mcp.tools.flows import flows
 from runtype_mcp.tools.paging import offset_from
 from runtype_mcp.tools.params import BatchId, Cursor, FlowId, Limit, RecordId, RecordType, check_json_size
@@ -236,13 +236,19 @@ def _run_out(out: dict[str, Any], flow_id: str, record_id: str | None, limit: in
         if not isinstance(event, dict):
             continue
         kind = event.get("type")
-        if kind == "step_complete":
+        if kind == "step_skip":
+            why = clean(event.get("reason"), 300) if event.get("reason") else "no reason reported"
+            steps.append(
+                StepRun(name=event.get("name"), type=event.get("stepType"), status=f"skipped: {why}")
+            )
+        elif kind == "step_complete":
             output, _ = preview(event.get("result"), limit if limit > FINAL_PREVIEW else OUTPUT_PREVIEW)
             unresolved = event.get("unresolvedVariables")
             steps.append(
                 StepRun(
                     name=event.get("name"),
                     type=event.get("stepType"),
+                    status="completed" if event.get("success") else "failed",
                     success=event.get("success"),
                     duration_ms=event.get("durationMs"),
                     output=output,
@@ -272,7 +278,7 @@ def _run_out(out: dict[str, Any], flow_id: str, record_id: str | None, limit: in
         hint = "Some {{variables}} did not resolve (see unresolved_variables): check their names, then run again."
     elif status == "failed":
         hint = "The run failed: see the failing step's error; list_flow_step_results shows earlier runs."
-    return FlowRunOut(
+    ran = FlowRunOut(
         status=status,
         success=out.get("success"),
         flow_id=flow_id,
@@ -283,6 +289,10 @@ def _run_out(out: dict[str, Any], flow_id: str, record_id: str | None, limit: in
         error=short_error(out.get("error")),
         next=hint + (" Output was cut: call again with full_output=true for more." if cut else ""),
     )
+    idle = None if status == "failed" or ran.error else nothing_ran(ran)
+    if idle is not None:
+        ran.next = idle if not record_id else f"{idle} {ran.next}"
+    return ran
 
 
 def _execution_out(out: dict[str, Any], flow_id: str, record_id: str | None, limit: int) -> FlowRunOut:

@@ -10,24 +10,24 @@ from runtype_mcp.tools.filters import Where
 
 RecordId = Annotated[
     str,
-    Field(min_length=1, max_length=512, description="Record id (from list_records)."),
+    Field(min_length=1, max_length=512, description="Id from list_records."),
 ]
 FlowId = Annotated[str, Field(min_length=1, max_length=512, description="Flow id (from list_flows).")]
 BatchId = Annotated[str, Field(min_length=1, max_length=512, description="batch_id returned by a run tool.")]
 ResultId = Annotated[
     str, Field(min_length=1, max_length=512, description="Result id from get_record_results.")
 ]
-Confirm = Annotated[bool, Field(description="true once the user approved what a call without it listed.")]
+Confirm = Annotated[bool, Field(description="true once the user approved the listing.")]
 RecordType = Annotated[
     str,
     Field(min_length=1, max_length=255, description="Record type."),
 ]
-RecordName = Annotated[str, Field(min_length=1, max_length=500, description="Record name (unique per type).")]
-Metadata = Annotated[dict[str, Any], Field(description='Record payload, e.g. {"tier": "gold"}.')]
-Limit = Annotated[int, Field(ge=1, le=100, description="Rows per page (1-100).")]
+RecordName = Annotated[str, Field(min_length=1, max_length=500, description="Unique per type.")]
+Metadata = Annotated[dict[str, Any], Field(description='e.g. {"tier":"gold"}')]
+Limit = Annotated[int, Field(ge=1, le=100, description="Rows per page.")]
 Cursor = Annotated[
     str | None,
-    Field(max_length=2000, description="next_cursor of the previous page."),
+    Field(max_length=2000, description="The last next_cursor."),
 ]
 # The same typed filter as `filters.WhereArg`, advertised by reference where a tool repeats it
 # (the full grammar is spelled out once, on preview_record_filter).

@@ -21,8 +21,16 @@ from runtype_mcp.tools.params import (
     RecordType,
     check_json_size,
 )
+from runtype_mcp.tools.preview import shrink
 from runtype_mcp.tools.registry import Ctx, Toolset, client_of, result
-from runtype_mcp.tools.shaping import record_out, record_row, records_table, write_warnings
+from runtype_mcp.tools.shaping import (
+    TABLE_CELL,
+    fitting_rows,
+    record_out,
+    record_row,
+    records_table,
+    write_warnings,
+)
 
 records = Toolset("records")
 
@@ -44,12 +52,14 @@ Messages = Annotated[
 ]
 MetadataMode = Annotated[
     Literal["merge", "replace"],
-    Field(description="merge (atomic, keeps other keys) or replace."),
+    Field(description="merge keeps other keys (atomic)."),
 ]
 OwnerId = Annotated[
     str | None,
-    Field(max_length=255, description="Owner key (from get_record)."),
+    Field(max_length=255, description="Owner key, from get_record."),
 ]
+Key = Annotated[str, Field(min_length=1, max_length=200)]
+FULL_VALUES_CHARS = 60_000  # full_values: the page's uncut cells stop at this many characters together
 
 
 @records.tool(title="List records", kind="read")
@@ -61,14 +71,29 @@ async def list_records(
     owner_id: OwnerId = None,
     limit: Limit = 20,
     cursor: Cursor = None,
+    fields: Annotated[list[Key] | None, Field(max_length=20, description="Only these metadata keys.")] = None,
+    full_values: Annotated[bool, Field(description="fields uncut (size-capped).")] = False,
 ) -> Annotated[CallToolResult, RecordList]:
-    """Records the key can see (any owner unless owner_id), newest first, as a table; long cells cut."""
+    """Records the key can see (any owner unless owner_id), newest first, as a table."""
+    if full_values and not fields:
+        raise ArgumentError(
+            [Detail("full_values", "needs fields", 'name the metadata keys, e.g. fields=["notes"]')]
+        )
     page = await client_of(ctx).list_records(
-        type=type, name=name, search=search, ownerId=owner_id, limit=limit, cursor=cursor, view="compact"
-    )
+        type=type, name=name, search=search, ownerId=owner_id, limit=limit, cursor=cursor,
+        view="full" if full_values else "compact",
+    )  # fmt: skip
     rows = [record_row(row) for row in page.data if row.get("id")]
+    keys = list(dict.fromkeys(fields or []))
+    for row in rows if fields else []:
+        row.metadata = {k: v for k, v in (row.metadata or {}).items() if k in keys}
+    uncut = keys if full_values else []
+    fitting = fitting_rows(rows, uncut, FULL_VALUES_CHARS)
+    for row in rows[fitting:] if full_values else []:
+        row.metadata = shrink(row.metadata, TABLE_CELL, 50) if row.metadata else row.metadata
     out = RecordList(records=rows, count=len(rows), has_more=page.has_more, next_cursor=page.next_cursor)
-    view = {**out.model_dump(exclude_none=True, exclude={"records"}), **records_table(rows, type_filter=type)}
+    table = records_table(rows, type_filter=type, uncut=uncut, budget=FULL_VALUES_CHARS)
+    view = {**out.model_dump(exclude_none=True, exclude={"records"}), **table}
     return result(out, text_view=view)
 
 
@@ -88,8 +113,7 @@ async def create_record(
     messages: Messages = None,
     owner_id: OwnerId = None,
 ) -> Annotated[CallToolResult, RecordWrite]:
-    """Create a record; (type, name) is unique (a conflict names the existing record_id); never
-    duplicated."""
+    """Create a record; (type, name) is unique: a conflict names the existing record_id."""
     check_json_size(metadata, "metadata")
     body: dict[str, Any] = {"name": name, "type": type, "metadata": metadata or {}}
     if messages is not None:

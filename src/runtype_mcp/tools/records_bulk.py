@@ -28,6 +28,7 @@ from runtype_mcp.tools.confirm import Approval, ask, decide, not_done_note
 from runtype_mcp.tools.filters import Condition, Group, where_json
 from runtype_mcp.tools.params import Confirm, FilterRef, RecordType, check_json_size
 from runtype_mcp.tools.preview import shrink
+from runtype_mcp.tools.preview_token import require, token
 from runtype_mcp.tools.records import records
 from runtype_mcp.tools.registry import Ctx, client_of, result
 from runtype_mcp.tools.shaping import write_warnings
@@ -107,13 +108,20 @@ async def _plan_edit(
     delete_fields: list[str] | None,
     dry_run: bool,
     expected_count: int | None,
+    confirmation: str | None,
     ctx: Ctx,
 ) -> EditPlan:
     body = _edit_body(record_ids, type, filter, apply_to_all, updates, delete_fields, dry_run)
     warnings = tuple(await filter_type_warnings(ctx, type, filter)) if type is not None else ()
     preview = None
-    if not dry_run and (apply_to_all or expected_count is not None):
+    if not dry_run and (apply_to_all or expected_count is not None or confirmation is not None):
         preview = await client_of(ctx).bulk_edit_records({**body, "dryRun": True})
+        if confirmation is not None:
+            ids = _ids(preview)
+            require(confirmation, token("edit", ids, _change(body)), "bulk_edit_records", "changed")
+            # Bound to the preview: the write changes exactly the records the token was made for.
+            body = {k: v for k, v in body.items() if k not in ("recordFilter", "applyToAll")}
+            body["recordIds"] = ids
         if expected_count is not None and _matched(preview) != expected_count:
             raise OperationError(
                 f"bulk_edit_records: nothing was changed: the target now matches {_matched(preview)} records, "
@@ -142,20 +150,19 @@ async def bulk_edit_records(
     ctx: Ctx,
     plan: Annotated[EditPlan, Resolve(_plan_edit)],
     approval: Annotated[ElicitationResult[Approval], Resolve(_ask_edit)],
-    record_ids: Annotated[Ids | None, Field(description="Ids from list_records.")] = None,
+    record_ids: Annotated[Ids | None, Field(description="From list_records.")] = None,
     type: Annotated[RecordType | None, Field(description="Or: this type (+ filter).")] = None,
     filter: FilterRef = None,
     apply_to_all: Annotated[bool, Field(description="Or: every record (asks).")] = False,
     updates: Annotated[dict[str, Any] | None, Field(description="Keys to set.")] = None,
     delete_fields: Annotated[list[str] | None, Field(max_length=100, description="Keys to remove.")] = None,
     dry_run: Annotated[bool, Field(description="Only show the diff.")] = True,
-    expected_count: Annotated[
-        int | None, Field(ge=0, description="The dry run's matched, else refused.")
-    ] = None,
+    expected_count: Annotated[int | None, Field(ge=0, description="Dry run's matched.")] = None,
     confirm: Confirm = False,
+    confirmation: Annotated[str | None, Field(max_length=64, description="From the dry run.")] = None,
 ) -> Annotated[CallToolResult, BulkEditOut]:
     """Set or remove metadata keys on many records (record_ids, type + filter, or apply_to_all); a dry
-    run (diff) by default, then dry_run=false + expected_count."""
+    run (diff) by default, then what it says."""
     client = client_of(ctx)
     if plan.needs_approval:
         decision = decide(approval, ctx)
@@ -167,12 +174,28 @@ async def bulk_edit_records(
         await client.bulk_edit_records(plan.body), "bulk edit", "data", "recordIds", "matchedCount"
     )
     if dry_run:
-        note = f"Dry run: nothing written. To write, call again with dry_run=false and expected_count={_matched(out)}."
+        sign = token("edit", _ids(out), _change(plan.body))
+        note = (
+            f"Dry run: nothing written. To write, call again with dry_run=false, expected_count={_matched(out)} "
+            f"and confirmation={sign}."
+        )
         edit = _edit_out(out, dry_run=True, note=note)
+        edit.confirmation = sign
     else:
         edit = _edit_out(out, dry_run=False, note="Written.")
     edit.warnings[:0] = plan.warnings
     return result(edit)
+
+
+def _ids(body: dict[str, Any]) -> list[str]:
+    ids = body.get("recordIds")
+    if isinstance(ids, list):
+        return [str(i) for i in ids]
+    return [str(r.get("id")) for r in body.get("data") or [] if isinstance(r, dict)]
+
+
+def _change(body: dict[str, Any]) -> dict[str, Any]:
+    return {"updates": body.get("updates") or {}, "deleteFields": sorted(body.get("deleteFields") or [])}
 
 
 def _matched(body: dict[str, Any]) -> int:

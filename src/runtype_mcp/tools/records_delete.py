@@ -28,9 +28,11 @@ from runtype_mcp.errors import (
 from runtype_mcp.models.outputs import RecordRow
 from runtype_mcp.models.outputs_records import BulkDeleteOut, RecordDeleteOut
 from runtype_mcp.tools.confirm import Approval, ask, decide, not_done_note
+from runtype_mcp.tools.delete_guard import check_ids, guard_type
 from runtype_mcp.tools.filters import Condition, Group, where_json
 from runtype_mcp.tools.params import Confirm, FilterRef, RecordId, RecordType
 from runtype_mcp.tools.preview import CUT_NOTE, shrink, was_cut
+from runtype_mcp.tools.preview_token import require, token
 from runtype_mcp.tools.records import records
 from runtype_mcp.tools.registry import Ctx, client_of, result
 from runtype_mcp.tools.shaping import record_row
@@ -39,6 +41,7 @@ from runtype_mcp.tools.typecheck import filter_type_warnings
 CHUNK = 100
 MAX_IDS = 1000
 SHOWN_IDS = 200
+SHOWN_ROWS = 20
 DIFFS = 20
 DIFF_CHARS = 12000  # diffs stop once they reach this size; the rest are counted in diffs_omitted
 
@@ -110,23 +113,45 @@ async def _plan_delete(
     filter: Condition | Group | None,
     dry_run: bool | None,
     expected_count: int | None,
+    confirmation: str | None,
+    ctx: Ctx,
+) -> DeletePlan:
+    plan = await _plan_ids(ids, type, filter, dry_run, expected_count, ctx)
+    if not plan.dry_run:
+        require(confirmation, token("delete", plan.ids), "bulk_delete_records", "deleted")
+    return plan
+
+
+async def _plan_ids(
+    ids: list[str] | None,
+    type: str | None,
+    filter: Condition | Group | None,
+    dry_run: bool | None,
+    expected_count: int | None,
     ctx: Ctx,
 ) -> DeletePlan:
     """The exact ids a call deletes: given, or matched by type + filter now (the write deletes these
     ids and no others, so what was counted is what goes)."""
-    if (ids is None) == (type is None) or (filter is not None and type is None):
+    if (ids is None and type is None) or (filter is not None and (type is None or ids is not None)):
         raise ArgumentError(
             [
                 Detail(
                     "(arguments)",
-                    "needs ids, or type (+ filter)",
+                    "needs ids (+ type to guard them), or type (+ filter)",
                     "pass ids, or type with an optional filter",
                 )
             ]
         )
     if ids is not None:
         unique = list(dict.fromkeys(ids))
-        return DeletePlan(unique, bool(dry_run), f"{len(unique)} records")
+        if type is not None:
+            typed = await guard_type(ctx, unique, type)
+            label = f"{len(unique)} records of type {quote(type, 100)}"
+            return DeletePlan(unique, bool(dry_run), label, typed[:SHOWN_ROWS])
+        checked = await check_ids(ctx, unique, None, lookups=SHOWN_ROWS if dry_run else 5)
+        sample = [checked.rows[i] for i in unique if i in checked.rows]
+        warnings = [f"Not found: {', '.join(checked.missing)}."] if checked.missing else None
+        return DeletePlan(unique, bool(dry_run), f"{len(unique)} records", sample, warnings)
     assert type is not None
     client = client_of(ctx)
     params: dict[str, Any] = {"type": type, "limit": 100, "view": "compact"}
@@ -159,7 +184,9 @@ async def _ask_bulk_delete(
 ) -> Approval | Elicit[Approval]:
     if plan.dry_run or not plan.ids:
         return Approval(approve=True)
-    head = ", ".join(plan.ids[:5]) + (f" and {len(plan.ids) - 5} more" if len(plan.ids) > 5 else "")
+    names = {row.id: f"{row.name} ({row.type})" for row in plan.sample or []}
+    head = ", ".join(quote(names.get(i, i), 120) for i in plan.ids[:5])
+    head += f" and {len(plan.ids) - 5} more" if len(plan.ids) > 5 else ""
     return ask(
         ctx,
         confirm,
@@ -172,24 +199,25 @@ async def bulk_delete_records(
     ctx: Ctx,
     plan: Annotated[DeletePlan, Resolve(_plan_delete)],
     approval: Annotated[ElicitationResult[Approval], Resolve(_ask_bulk_delete)],
-    ids: Annotated[Ids | None, Field(description="Record ids from list_records.")] = None,
-    type: Annotated[RecordType | None, Field(description="Or: this type (+ filter).")] = None,
+    ids: Annotated[Ids | None, Field(description="From list_records.")] = None,
+    type: Annotated[
+        RecordType | None, Field(description="With ids: all must be this type. Or: this type (+ filter).")
+    ] = None,
     filter: FilterRef = None,
     dry_run: Annotated[bool | None, Field(description="List only (default with type).")] = None,
-    expected_count: Annotated[
-        int | None, Field(ge=0, description="The dry run's count, else refused.")
-    ] = None,
+    expected_count: Annotated[int | None, Field(ge=0, description="Dry run's count.")] = None,
     confirm: Confirm = False,
+    confirmation: Annotated[str | None, Field(max_length=64, description="From the dry run.")] = None,
 ) -> Annotated[CallToolResult, BulkDeleteOut]:
-    """Delete records and their run results, by ids or type + filter (dry run, then dry_run=false +
-    expected_count). Dialog clients ask the user; else confirm=true once they agreed."""
+    """Delete records and their run results, by ids or type + filter (dry run first, then what it
+    says). Dialog clients ask the user; else confirm=true once they agreed."""
     unique = plan.ids
     decision = "approved" if plan.dry_run else decide(approval, ctx)
     if plan.dry_run or decision != "approved" or not unique:
         if plan.dry_run:
             note = (
                 f"Dry run: nothing deleted. Deleting also removes each record's run and step results. To delete, "
-                f"call again with dry_run=false and expected_count={len(unique)}."
+                f"call again with dry_run=false, expected_count={len(unique)} and confirmation={token('delete', unique)}."
             )
         else:
             note = (
@@ -201,8 +229,9 @@ async def bulk_delete_records(
                 requested=len(unique),
                 would_delete=unique[:SHOWN_IDS],
                 ids_omitted=max(0, len(unique) - SHOWN_IDS) or None,
-                sample=plan.sample,
+                sample=plan.sample or None,
                 warnings=plan.warnings or None,
+                confirmation=token("delete", unique) if unique else None,
                 note=note,
             )
         )

@@ -62,7 +62,7 @@ TypeValue = Annotated[RecordType | None, Field(description="One type for all row
 TypeColumn = Annotated[str | None, Field(max_length=255, description="Column of row types.")]
 OnConflict = Annotated[
     Policy | None,
-    Field(description="Checked, typed import: existing or repeated names: skip, update or error."),
+    Field(description="Existing or repeated names (typed import)."),
 ]
 DryRun = Annotated[bool, Field(description="With on_conflict: report only.")]
 ColumnTypes = Annotated[

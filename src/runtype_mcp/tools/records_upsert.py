@@ -20,10 +20,12 @@ from runtype_mcp.errors import (
     ConfigError,
     Conflict,
     Detail,
+    OperationError,
     RuntypeMCPError,
     ServerError,
     TransportFailure,
     clean,
+    quote,
     render,
 )
 from runtype_mcp.errors import BadResponse as _BadResponse
@@ -38,6 +40,8 @@ from runtype_mcp.tools.shaping import record_out, write_warnings
 MAX_ROWS = 500
 PARALLEL = 8
 _ABSENT = object()
+SAFE_AGAIN = "upserting again never creates a (type, name) twice"
+SHOWN_FAILURES = 5
 
 
 class UpsertItem(BaseModel):
@@ -114,6 +118,7 @@ async def upsert_records(
         raise ArgumentError(problems)
     rows: list[UpsertRow | None] = [None] * len(records)
     fatal: list[RuntypeMCPError] = []
+    failures: list[tuple[str, RuntypeMCPError]] = []
     limiter = anyio.CapacityLimiter(PARALLEL)
     done = 0
 
@@ -130,6 +135,9 @@ async def upsert_records(
                 fatal.append(exc)
                 rows[index] = UpsertRow(name=item.name, outcome="failed", error="not tried (see note)")
             except RuntypeMCPError as exc:
+                if isinstance(exc, _BadResponse):
+                    exc.read_only = False  # rendered here, before the server marks it: a write
+                failures.append((item.name, exc))
                 rows[index] = UpsertRow(
                     name=item.name, outcome="failed", error=clean(render(exc, "upsert_records"), 300)
                 )
@@ -142,6 +150,8 @@ async def upsert_records(
             tg.start_soon(one, index, item)
     if fatal and not any(r and r.outcome != "failed" for r in rows):
         raise fatal[0]
+    if failures and all(r is not None and r.outcome == "failed" for r in rows):
+        raise _all_failed(failures, len(records))
     final = [r for r in rows if r is not None]
     counts = {
         k: sum(1 for r in final if r.outcome == k) for k in ("created", "updated", "unchanged", "failed")
@@ -150,7 +160,7 @@ async def upsert_records(
     if fatal:
         note = f"stopped early: {clean(render(fatal[0], 'upsert_records'), 300)}"
     elif counts["failed"]:
-        note = "failed rows changed nothing; fix them and call again with just those rows (others come back unchanged)"
+        note = f"fix the failed rows and call again with just those rows: {SAFE_AGAIN}"
     out = UpsertManyOut(type=type, rows=final, note=note, **counts)
     view: dict[str, Any] = {"type": type, **counts}
     for kind in ("created", "updated", "unchanged"):
@@ -163,3 +173,16 @@ async def upsert_records(
     if note:
         view["note"] = note
     return result(out, text_view=view)
+
+
+def _all_failed(failures: list[tuple[str, RuntypeMCPError]], total: int) -> RuntypeMCPError:
+    """No row succeeded: an error, not a success with zero rows done (the first cause, then others)."""
+    if total == 1:
+        return failures[0][1]
+    lines = [f"upsert_records: all {total} rows failed (each error says whether it may have landed):"]
+    for name, exc in failures[:SHOWN_FAILURES]:
+        lines.append(f"- {quote(name, 80)}: {clean(render(exc, 'upsert_records'), 300)}")
+    if len(failures) > SHOWN_FAILURES:
+        lines.append(f"- ... and {len(failures) - SHOWN_FAILURES} more rows")
+    lines.append(f"Fix the cause, then call upsert_records again with the same rows: {SAFE_AGAIN}.")
+    return OperationError("\n".join(lines))

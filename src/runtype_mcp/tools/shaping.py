@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import Any
 
 from runtype_mcp.errors import quote
@@ -64,9 +65,29 @@ TABLE_MAX_COLUMNS = 25
 MISSING = "(no key)"
 
 
-def records_table(rows: list[RecordRow], *, type_filter: str | None) -> dict[str, Any]:
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def fitting_rows(rows: list[RecordRow], keys: Collection[str], budget: int) -> int:
+    """How many leading rows' values of `keys` fit in `budget` characters together."""
+    spent = 0
+    for index, row in enumerate(rows):
+        meta = row.metadata or {}
+        spent += sum(len(_text(meta[k])) for k in keys if k in meta)
+        if spent > budget:
+            return index
+    return len(rows)
+
+
+def records_table(
+    rows: list[RecordRow], *, type_filter: str | None, uncut: Collection[str] = (), budget: int = 0
+) -> dict[str, Any]:
     """Rows as a table for the model: `columns` once, then one array per record, which costs about
-    half the tokens of repeated keys. Metadata keys become columns in first-seen order."""
+    half the tokens of repeated keys. Metadata keys become columns in first-seen order.
+
+    Cells of the `uncut` keys are shown whole until they add up to `budget` characters; later ones
+    are cut like any other cell, and the note says from which row."""
     base = ["id", "name", "updated_at"] + ([] if type_filter else ["type"])
     keys: list[str] = []
     for row in rows:
@@ -85,10 +106,17 @@ def records_table(rows: list[RecordRow], *, type_filter: str | None) -> dict[str
 
     table = []
     absent = False
-    for row in rows:
+    fitting = fitting_rows(rows, uncut, budget)
+    stopped: int | None = None
+    for index, row in enumerate(rows):
         meta = row.metadata or {}
         head: list[Any] = [row.id, row.name, row.updated_at] + ([] if type_filter else [row.type])
-        cells = [cell(meta[k]) if k in meta else MISSING for k in shown]
+        if stopped is None and uncut and index >= fitting:
+            stopped = index
+        cells = [
+            (meta[k] if k in uncut and stopped is None else cell(meta[k])) if k in meta else MISSING
+            for k in shown
+        ]
         absent = absent or MISSING in cells
         table.append(head + cells)
     columns = base + [k if k not in base else f"metadata.{k}" for k in shown]
@@ -96,6 +124,13 @@ def records_table(rows: list[RecordRow], *, type_filter: str | None) -> dict[str
     if type_filter:
         view["type"] = type_filter
     notes = [f"cells over {TABLE_CELL} chars are cut; get_record shows a record in full"]
+    if uncut:
+        notes[0] = f"{', '.join(quote(k, 60) for k in uncut)}: uncut"
+        if stopped is not None:
+            notes[0] += (
+                f" for the first {stopped} rows only: the page's full values exceed {budget:,} chars; "
+                f"repeat this call with limit={max(1, stopped)}, then page on with next_cursor"
+            )
     if absent:
         notes.append(f"{MISSING}: the record has no such key (null: the key holds null)")
     if hidden:

@@ -58,8 +58,9 @@ def step_row(r: dict[str, Any], width: int) -> RecordStepRow:
         id=str_of(r.get("id"), 200),
         step=str_of(r.get("stepName")),
         type=str_of(r.get("stepType"), 40),
-        status=str_of(r.get("status"), 40),
+        status=_status(r),
         flow_id=str_of(r.get("flowId"), 200),
+        version_id=str_of(r.get("flowVersionId"), 200),
         record_id=str_of(r.get("recordId"), 200),
         record_name=str_of(r.get("recordName")),
         batch_id=str_of(r.get("batchExecutionId"), 200),
@@ -71,6 +72,14 @@ def step_row(r: dict[str, Any], width: int) -> RecordStepRow:
         output_chars=len(text) if text is not None and len(text) > width else None,
         error=str_of(r.get("errorMessage"), max(width, 120)),
     )
+
+
+def _status(r: dict[str, Any]) -> str | None:
+    """The step's status, with why when it was skipped: "skipped: when was false (...)"."""
+    status = str_of(r.get("status"), 40)
+    if status == "skipped":
+        return f"skipped: {str_of(r.get('skipReason'), 300) or 'no reason reported'}"
+    return status
 
 
 def step_results_page(body: dict[str, Any], offset: int, limit: int) -> RecordStepList:
