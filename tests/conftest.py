@@ -81,3 +81,11 @@ def data(result: Any) -> Any:
     else:
         assert shown == structured
     return structured
+
+
+@asynccontextmanager
+async def sandbox() -> AsyncIterator[Client]:
+    """A real MCP client on a fresh in-memory sandbox (demo data seeded)."""
+    server = build_server(Settings(sandbox=True, sandbox_db=":memory:"))
+    async with Client(server) as client:  # type: ignore[arg-type]
+        yield client

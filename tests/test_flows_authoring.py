@@ -3,26 +3,15 @@ every `when` shown, one-step edits, versions out loud. Through a real MCP client
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
 from mcp import Client
 
-from runtype_mcp.config import Settings
-from runtype_mcp.server import build_server
-from tests.conftest import connect, data, text
+from tests.conftest import connect, data, sandbox, text
 from tests.fakes import FakeRuntype
 
 pytestmark = pytest.mark.anyio
-
-
-@asynccontextmanager
-async def sandbox() -> AsyncIterator[Client]:
-    server = build_server(Settings(sandbox=True, sandbox_db=":memory:"))
-    async with Client(server) as client:  # type: ignore[arg-type]
-        yield client
 
 
 async def call(client: Client, tool: str, args: dict[str, Any]) -> Any:

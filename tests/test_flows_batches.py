@@ -3,29 +3,18 @@ an honest sandbox model (issue 12). Through a real MCP client against the sandbo
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
 import pytest
 from mcp import Client
 
-from runtype_mcp.config import Settings
-from runtype_mcp.server import build_server
-from tests.conftest import data, text
+from tests.conftest import data, sandbox, text
 from tests.sandbox.conftest import wait_for
 
 pytestmark = pytest.mark.anyio
 
 SAVE = [{"name": "Tag", "type": "update-record", "config": {"updates": {"category": "done"}}}]
-
-
-@asynccontextmanager
-async def sandbox() -> AsyncIterator[Client]:
-    server = build_server(Settings(sandbox=True, sandbox_db=":memory:"))
-    async with Client(server) as client:  # type: ignore[arg-type]
-        yield client
 
 
 async def call(client: Client, tool: str, args: dict[str, Any]) -> Any:

@@ -39,16 +39,31 @@ def draft_version_id(conn: sqlite3.Connection, flow_id: str) -> str | None:
 
 
 def add_version(
-    conn: sqlite3.Connection, flow_id: str, steps: list[dict[str, Any]], version_type: str
+    conn: sqlite3.Connection,
+    flow_id: str,
+    steps: list[dict[str, Any]],
+    version_type: str,
+    *,
+    label: str | None = None,
+    notes: str | None = None,
 ) -> str:
     number = conn.execute(
         "SELECT coalesce(max(version_number), 0) + 1 FROM flow_versions WHERE flow_id = ?", (flow_id,)
     ).fetchone()[0]
     version_id = new_id("flowver")
     conn.execute(
-        "INSERT INTO flow_versions (id, flow_id, version_number, version_type, label, steps, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (version_id, flow_id, number, version_type, f"v{number}", shapes.dumps(steps), now_iso()),
+        "INSERT INTO flow_versions (id, flow_id, version_number, version_type, label, notes, steps, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            version_id,
+            flow_id,
+            number,
+            version_type,
+            label or f"v{number}",
+            notes,
+            shapes.dumps(steps),
+            now_iso(),
+        ),
     )
     return version_id
 

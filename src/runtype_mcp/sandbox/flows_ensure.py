@@ -20,6 +20,7 @@ from starlette.responses import Response
 
 from . import shapes
 from .flow_steps import check_steps
+from .flows_api import add_version, draft_version_id
 from .ids import new_id, now_iso
 from .responses import Endpoint, SandboxContext, json_response, route
 from .validation import ApiError, Checker, query_required, read_json_object
@@ -73,31 +74,6 @@ def _stored(row: sqlite3.Row) -> dict[str, Any]:
     return canonical(row["name"], row["description"], json.loads(row["steps"]))
 
 
-def _latest_version(conn: sqlite3.Connection, flow_id: str) -> str | None:
-    row = conn.execute(
-        "SELECT id FROM flow_versions WHERE flow_id = ? ORDER BY version_number DESC LIMIT 1", (flow_id,)
-    ).fetchone()
-    return None if row is None else str(row["id"])
-
-
-def _append_version(
-    conn: sqlite3.Connection, flow_id: str, steps: list[dict[str, Any]], version: dict[str, Any]
-) -> str:
-    number = conn.execute(
-        "SELECT coalesce(max(version_number), 0) + 1 FROM flow_versions WHERE flow_id = ?", (flow_id,)
-    ).fetchone()[0]
-    version_id = new_id("flowver")
-    conn.execute(
-        "INSERT INTO flow_versions (id, flow_id, version_number, version_type, label, notes, steps, created_at)"
-        " VALUES (?, ?, ?, 'draft', ?, ?, ?, ?)",
-        (
-            version_id, flow_id, number, version.get("label") or DEFAULT_LABEL,
-            version.get("notes") or "Converged by POST /v1/flows/ensure", shapes.dumps(steps), now_iso(),
-        ),
-    )  # fmt: skip
-    return version_id
-
-
 def _publish(conn: sqlite3.Connection, flow_id: str, version_id: str | None) -> None:
     if version_id is not None:
         conn.execute("UPDATE flow_versions SET version_type = 'published' WHERE id = ?", (version_id,))
@@ -126,7 +102,7 @@ class EnsureApi:
                 "definition": definition,
                 "lastModifiedSource": row["last_modified_source"],
                 "updatedAt": row["updated_at"],
-                "versionId": _latest_version(conn, row["id"]),
+                "versionId": draft_version_id(conn, row["id"]),
                 "warnings": [f"{count} flows are named {name!r}; this is the most recently updated"]
                 if count > 1
                 else [],
@@ -209,7 +185,7 @@ def _probe(conn: sqlite3.Connection, name: str, sent_hash: str) -> dict[str, Any
             "result": "unchanged",
             "flowId": row["id"],
             "contentHash": sent_hash,
-            "versionId": _latest_version(conn, row["id"]),
+            "versionId": draft_version_id(conn, row["id"]),
         }
     return {"result": "definitionRequired"}
 
@@ -240,9 +216,16 @@ def _write(
                 (wanted["description"], shapes.dumps(steps), now, flow_id),
             )
     version_id = (
-        _latest_version(conn, flow_id)
+        draft_version_id(conn, flow_id)
         if changes == "none"
-        else _append_version(conn, flow_id, steps, version)
+        else add_version(
+            conn,
+            flow_id,
+            steps,
+            "draft",
+            label=version.get("label") or DEFAULT_LABEL,
+            notes=version.get("notes") or "Converged by POST /v1/flows/ensure",
+        )
     )
     if publish:
         _publish(conn, flow_id, version_id)
