@@ -419,3 +419,12 @@ async def test_list_tables_tell_a_missing_key_from_a_null_and_get_record_shows_t
         assert "(no key): the record has no such key" in shown["note"]
         got = await call(client, "get_record", {"record_id": b["record"]["id"]})
         assert got["owner_id"] == "u1"
+
+
+async def test_an_aggregate_over_a_type_with_no_records_points_to_list_record_types() -> None:
+    async with sandbox() as client:
+        out = await call(
+            client, "aggregate_records", {"type": "tickets", "group_by": ["status"], "metrics": ["count"]}
+        )
+        assert out["scanned"] == 0 and out["rows"] == []
+        assert out["note"] == "no record matched: check the type with list_record_types"

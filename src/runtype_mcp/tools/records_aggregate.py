@@ -74,7 +74,13 @@ async def aggregate_records(
         warnings.append(
             f"no matched record has field {quote(name, 80)}: check the name with discover_record_schema"
         )
-    notes = ["empty group value: the field is absent or null"] if keys else []
+    if not fold.scanned:
+        notes = [
+            "no record matched: check the type with list_record_types"
+            + (" and the filter with preview_record_filter" if where is not None else "")
+        ]
+    else:
+        notes = ["empty group value: the field is absent or null"] if keys else []
     if capped:
         notes.append(
             f"stopped at the row cap after {fold.scanned:,} records (RUNTYPE_EXPORT_MAX_ROWS); narrow the filter"
