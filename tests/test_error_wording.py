@@ -522,10 +522,17 @@ def test_a_tool_call_past_its_deadline_says_so() -> None:
 def test_a_bad_body_on_a_read_is_safe_to_repeat() -> None:
     exc = BadResponse("GET /records", 200, "text", safe=True)
     assert str(exc) == "GET /records: HTTP 200 with text"
+    exc.read_only = True  # the server marks it from the tool's annotations
     assert render(exc, "list_records") == (
         "list_records: Runtype answered 200 but sent text instead of the expected JSON (GET /records). "
         f"Nothing was changed (this call only reads): it is safe to repeat in a minute. {NOT_THE_API}"
     )
+
+
+def test_a_bad_body_whose_caller_is_unknown_never_claims_nothing_changed() -> None:
+    # Rendered inside a write tool (per-row errors of a bulk write) before the server marks it.
+    text = render(BadResponse("POST /records/bulk-edit", 200, "text", safe=True), "upsert_records")
+    assert "Nothing was changed" not in text and "The request was sent" in text
 
 
 def test_a_bad_body_from_a_read_only_tool_counts_as_a_read_even_after_a_post() -> None:

@@ -12,7 +12,7 @@ import httpx2
 
 from runtype_mcp.client import RuntypeClient
 from runtype_mcp.config import Settings
-from runtype_mcp.errors import RuntypeMCPError, clean, render
+from runtype_mcp.errors import BadResponse, RuntypeMCPError, clean, render
 from runtype_mcp.scrub import scrub_text
 
 
@@ -33,6 +33,8 @@ async def check(settings: Settings, transport: httpx2.AsyncBaseTransport | None 
         try:
             resp = await client.request("GET", "/auth/me")
         except RuntypeMCPError as exc:
+            if isinstance(exc, BadResponse):
+                exc.read_only = True  # GET /auth/me only reads
             print(scrub_text(f"FAILED: {target}: {render(exc, 'check')}", secrets), file=sys.stderr)
             return 1
     body = resp.body if isinstance(resp.body, dict) else {}

@@ -203,7 +203,8 @@ class TransportFailure(RuntypeMCPError):
 
 class BadResponse(RuntypeMCPError):
     """A 2xx that does not carry what we need: the request was sent. `safe`: repeating it changes
-    nothing new (a read, a PUT/DELETE); `read_only`: the tool only reads (set by the server)."""
+    nothing new (a read, a PUT/DELETE); `read_only`: the caller only reads (set by whoever renders it: the
+    server for tools, resources and `check` themselves); unset, the text never claims nothing changed."""
 
     def __init__(self, what: str, status: int, got: str, *, safe: bool = False) -> None:
         super().__init__(f"{what}: HTTP {status} with {got}")
@@ -476,8 +477,7 @@ def _render_bad_response(exc: BadResponse, tool: str) -> str:
     head = (
         f"{tool}: Runtype answered {exc.status} but sent {exc.got} instead of the expected JSON ({exc.what})."
     )
-    reads = exc.read_only if exc.read_only is not None else exc.safe
-    if reads:
+    if exc.read_only:  # unknown counts as a write: never claim "nothing was changed" unless known
         return f"{head} Nothing was changed (this call only reads): it is safe to repeat in a minute. {_NOT_THE_API}"
     if exc.safe:
         return (

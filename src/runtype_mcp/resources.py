@@ -13,7 +13,7 @@ from mcp.types import ResourceLink
 
 from runtype_mcp.client import RuntypeClient
 from runtype_mcp.client.core import bind_forwarded_key, expect_object, forwarded_key, segment
-from runtype_mcp.errors import ArgumentError, NotFound, RuntypeMCPError, clean, render
+from runtype_mcp.errors import ArgumentError, BadResponse, NotFound, RuntypeMCPError, clean, render
 from runtype_mcp.filter_reference import FILTER_SEMANTICS, FILTERS_URI
 
 RECORD_URI = "runtype://records/{record_id}"
@@ -67,6 +67,8 @@ async def _read(ctx: Context[Any, Any], what: str, fetch: Callable[[], Awaitable
     except NotFound as exc:
         raise ResourceNotFoundError(render(exc, what)) from None
     except RuntypeMCPError as exc:
+        if isinstance(exc, BadResponse):
+            exc.read_only = True  # a resource read only reads
         raise ResourceError(render(exc, what)) from None
     finally:
         if token is not None:

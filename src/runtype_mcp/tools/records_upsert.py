@@ -135,8 +135,6 @@ async def upsert_records(
                 fatal.append(exc)
                 rows[index] = UpsertRow(name=item.name, outcome="failed", error="not tried (see note)")
             except RuntypeMCPError as exc:
-                if isinstance(exc, _BadResponse):
-                    exc.read_only = False  # rendered here, before the server marks it: a write
                 failures.append((item.name, exc))
                 rows[index] = UpsertRow(
                     name=item.name, outcome="failed", error=clean(render(exc, "upsert_records"), 300)
