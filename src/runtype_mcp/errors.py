@@ -206,9 +206,11 @@ class BadResponse(RuntypeMCPError):
     nothing new (a read, a PUT/DELETE); `read_only`: the caller only reads (set by whoever renders it: the
     server for tools, resources and `check` themselves); unset, the text never claims nothing changed."""
 
-    def __init__(self, what: str, status: int, got: str, *, safe: bool = False) -> None:
+    def __init__(
+        self, what: str, status: int, got: str, *, safe: bool = False, expected: str = "JSON"
+    ) -> None:
         super().__init__(f"{what}: HTTP {status} with {got}")
-        self.what, self.status, self.got, self.safe = what, status, got, safe
+        self.what, self.status, self.got, self.safe, self.expected = what, status, got, safe, expected
         self.read_only: bool | None = None
 
 
@@ -474,9 +476,7 @@ _NOT_THE_API = (
 
 
 def _render_bad_response(exc: BadResponse, tool: str) -> str:
-    head = (
-        f"{tool}: Runtype answered {exc.status} but sent {exc.got} instead of the expected JSON ({exc.what})."
-    )
+    head = f"{tool}: Runtype answered {exc.status} but sent {exc.got} instead of the expected {exc.expected} ({exc.what})."
     if exc.read_only:  # unknown counts as a write: never claim "nothing was changed" unless known
         return f"{head} Nothing was changed (this call only reads): it is safe to repeat in a minute. {_NOT_THE_API}"
     if exc.safe:

@@ -69,6 +69,7 @@ async def test_counts_from_an_export_that_is_not_csv_are_an_error_not_zero(
                 res = await client.call_tool(tool, args)
         message = assert_actionable(res, tool)
         assert res.is_error and "not the records CSV" in message and "only reads" in message
+        assert "instead of the expected CSV" in message
 
 
 async def test_run_flow_on_records_by_type_runs_nothing_when_the_export_is_not_csv(

@@ -129,7 +129,7 @@ class Fold:
             self._fold(reader)
         except csv.Error as exc:
             raise BadResponse(
-                "records export", 200, f"a CSV row it could not read ({exc})", safe=True
+                "records export", 200, f"a CSV row it could not read ({exc})", safe=True, expected="CSV"
             ) from None
 
     def _fold(self, reader: Iterator[list[str]]) -> None:
@@ -138,7 +138,7 @@ class Fold:
             if header is None:
                 return
             if not is_export_header(header):
-                raise BadResponse("records export", 200, NOT_CSV, safe=True)
+                raise BadResponse("records export", 200, NOT_CSV, safe=True, expected="CSV")
             self._setup(header)
         group_idx, metric_idx, metrics, counts_skip = (
             self._group_idx,
