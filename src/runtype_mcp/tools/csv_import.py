@@ -17,7 +17,16 @@ from typing import Any, Literal
 
 import anyio
 
-from runtype_mcp.errors import ArgumentError, AuthError, ConfigError, Detail, RuntypeMCPError, clean, render
+from runtype_mcp.errors import (
+    ArgumentError,
+    AuthError,
+    ConfigError,
+    Detail,
+    RuntypeMCPError,
+    clean,
+    quote,
+    render,
+)
 from runtype_mcp.tools.aggregate import number
 from runtype_mcp.tools.registry import Ctx, client_of
 
@@ -169,9 +178,11 @@ async def run_import(ctx: Ctx, plan: Plan, policy: Policy, dry_run: bool) -> Out
             if dry_run:
                 out.created[row.name] = "(new)"
         elif policy == "skip":
-            out.skipped.append(f"line {row.line}: {clean(row.name, 80)!r} exists ({rid})")
+            out.skipped.append(f"line {row.line}: {clean(row.name, 80)!r} exists (id {quote(rid, 120)})")
         elif policy == "error":
-            out.errors.append(f"line {row.line}: {clean(row.name, 80)!r} exists ({rid}); nothing changed")
+            out.errors.append(
+                f"line {row.line}: {clean(row.name, 80)!r} exists (id {quote(rid, 120)}); nothing changed"
+            )
         else:
             todo.append(row)
             if dry_run:
