@@ -428,3 +428,14 @@ async def test_an_aggregate_over_a_type_with_no_records_points_to_list_record_ty
         )
         assert out["scanned"] == 0 and out["rows"] == []
         assert out["note"] == "no record matched: check the type with list_record_types"
+
+
+async def test_the_empty_group_legend_appears_only_when_a_group_is_empty() -> None:
+    async with sandbox() as client:
+        rows = [{"name": "a", "metadata": {"region": "eu"}}, {"name": "b", "metadata": {"region": "us"}}]
+        await call(client, "upsert_records", {"type": "order", "records": rows})
+        args = {"type": "order", "group_by": ["region"], "metrics": ["count"]}
+        assert "note" not in await call(client, "aggregate_records", args)
+        await call(client, "upsert_records", {"type": "order", "records": [{"name": "c", "metadata": {}}]})
+        out = await call(client, "aggregate_records", args)
+        assert out["note"] == "empty group value: the field is absent or null"

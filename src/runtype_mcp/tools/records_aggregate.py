@@ -80,7 +80,8 @@ async def aggregate_records(
             + (" and the filter with preview_record_filter" if where is not None else "")
         ]
     else:
-        notes = ["empty group value: the field is absent or null"] if keys else []
+        empty = any(v in (None, "") for row in rows for v in row[: len(keys)])
+        notes = ["empty group value: the field is absent or null"] if empty else []
     if capped:
         notes.append(
             f"stopped at the row cap after {fold.scanned:,} records (RUNTYPE_EXPORT_MAX_ROWS); narrow the filter"
