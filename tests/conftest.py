@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -13,6 +12,7 @@ from runtype_mcp.config import Settings
 from runtype_mcp.logs import configure_logging
 from runtype_mcp.server import build_server
 from tests.fakes import API_KEY, FakeRuntype
+from tests.fence import shown as shown_text
 
 MODES = ["auto", "legacy"]
 
@@ -71,7 +71,7 @@ def data(result: Any) -> Any:
     assert not result.is_error, text(result)
     structured = result.structured_content
     assert structured is not None
-    shown = json.loads(text(result))
+    shown = shown_text(text(result))
     if "columns" in shown and "rows" in shown:  # list tools render rows as a table for the model
         ids = [row[shown["columns"].index("id")] for row in shown["rows"]]
         assert ids == [r["id"] for r in structured["records"]]

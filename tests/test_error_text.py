@@ -121,6 +121,7 @@ CASES: dict[str, tuple[Any, str, dict[str, Any]]] = {
 def _normalise(msg: str) -> str:
     msg = re.sub(r"\d\d:\d\d:\d\d UTC", "HH:MM:SS UTC", msg)
     msg = re.sub(r"\(\d+ s \(", "(N s (", msg)
+    msg = re.sub(r"untrusted-data-[0-9a-f]{12}", "untrusted-data-ID", msg)
     return re.sub(r"err_[0-9a-f]{10}", "err_ID", msg)
 
 

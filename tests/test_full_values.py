@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from mcp import Client
 
 from runtype_mcp.config import Settings
 from runtype_mcp.server import build_server
 from tests.conftest import data, text
+from tests.fence import shown as shown_text
 
 pytestmark = pytest.mark.anyio
 
@@ -33,7 +32,7 @@ async def test_one_call_returns_100_uncut_notes_and_only_the_named_field() -> No
         res = await client.call_tool(
             "list_records", {"type": "client", "limit": 100, "fields": ["notes"], "full_values": True}
         )
-    shown = json.loads(text(res))
+    shown = shown_text(text(res))
     col = shown["columns"]
     assert col == ["id", "name", "updated_at", "notes"], "only the named field is listed"
     got = {row[col.index("name")]: row[col.index("notes")] for row in shown["rows"]}
@@ -48,7 +47,7 @@ async def test_past_the_size_bound_later_rows_are_cut_and_the_note_says_how_to_g
         res = await client.call_tool(
             "list_records", {"type": "client", "limit": 100, "fields": ["notes"], "full_values": True}
         )
-    shown = json.loads(text(res))
+    shown = shown_text(text(res))
     cells = [row[3] for row in shown["rows"]]
     whole = [c for c in cells if c in notes.values()]
     assert len(whole) == 60 and cells[:60] == whole, "the first 60,000 characters of notes arrive whole"

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fence import shown as shown_text
+
 ROOT = Path(__file__).resolve().parent.parent
 INSPECTOR = ROOT / ".tools" / "inspector" / "node_modules" / ".bin" / "mcp-inspector"
 
@@ -55,7 +57,7 @@ def test_inspector_calls_a_tool(era: str) -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout)["result"]
-    assert json.loads(result["content"][0]["text"])["count"] == 2
+    assert shown_text(result["content"][0]["text"])["count"] == 2
 
 
 def test_inspector_sees_a_tool_error_as_an_error() -> None:

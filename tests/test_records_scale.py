@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import anyio
@@ -11,6 +10,7 @@ from mcp import Client
 
 from tests.conftest import connect, data, sandbox, text
 from tests.fakes import FakeRuntype
+from tests.fence import shown as shown_text
 
 pytestmark = pytest.mark.anyio
 
@@ -167,7 +167,7 @@ async def test_aggregate_records_totals_per_group_and_counts_non_numeric_values(
         )
         assert not res.is_error, text(res)
         out = res.structured_content
-        assert out is not None and json.loads(text(res)) == out
+        assert out is not None and shown_text(text(res)) == out
         assert out["scanned"] == 5 and out["groups"] == 3
         assert out["columns"] == [
             "region",
@@ -412,7 +412,7 @@ async def test_list_tables_tell_a_missing_key_from_a_null_and_get_record_shows_t
             {"type": "pet", "name": "b", "metadata": {"kind": "cat"}, "owner_id": "u1"},
         )
         res = await client.call_tool("list_records", {"type": "pet"})
-        shown = json.loads(text(res))
+        shown = shown_text(text(res))
         rows = {row[shown["columns"].index("name")]: row for row in shown["rows"]}
         age, kind = shown["columns"].index("age"), shown["columns"].index("kind")
         assert rows["a"][age] is None and rows["a"][kind] == "(no key)" and rows["b"][age] == "(no key)"

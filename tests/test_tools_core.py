@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import MODES, connect, data, text
 from tests.fakes import FakeRuntype
+from tests.fence import shown as shown_text
 
 pytestmark = [pytest.mark.anyio, pytest.mark.parametrize("mode", MODES)]
 
@@ -296,7 +297,7 @@ async def test_list_records_shows_the_model_a_table_with_type_hoisted(fake: Fake
     fake.add_record("customer", "Globex", {"tier": "silver", "city": "Oslo"})
     async with connect(fake, mode) as client:
         res = await client.call_tool("list_records", {"type": "customer"})
-    shown = json.loads(text(res))
+    shown = shown_text(text(res))
     assert shown["type"] == "customer"
     assert shown["columns"] == ["id", "name", "updated_at", "tier", "notes", "city"]
     assert shown["rows"][0][1:] == ["Acme", "2026-11-01T00:00:00Z", "gold", "n" * 59 + "…", "(no key)"]

@@ -16,6 +16,7 @@ from mcp.types import ElicitResult
 from runtype_mcp.server import build_server
 from tests.conftest import MODES, connect, data, make_settings, text
 from tests.fakes import FakeRuntype
+from tests.fence import unfenced
 
 pytestmark = [pytest.mark.anyio, pytest.mark.parametrize("mode", MODES)]
 
@@ -180,7 +181,7 @@ async def test_bulk_delete_first_chunk_failure_is_the_plain_api_error(fake: Fake
     async with connect(fake, mode) as client:
         res = await client.call_tool("bulk_delete_records", {"ids": ["a"], "confirm": True})
     # Nothing was deleted, so it is the API's own error, not a "stopped part-way" report.
-    assert res.is_error and text(res) == (
+    assert res.is_error and unfenced(text(res)) == (
         'bulk_delete_records: Runtype rejected the request (400). Runtype said: "ids must be strings". '
         "Nothing was changed; fix the arguments and call bulk_delete_records again."
     )
@@ -349,7 +350,7 @@ async def test_bulk_edit_api_400_details_name_the_tool_arguments(fake: FakeRunty
     )
     async with connect(fake, mode) as client:
         res = await client.call_tool("bulk_edit_records", {"type": "t", "updates": {"a": 1}})
-    assert res.is_error and '- filter.where.value: "Expected string"' in text(res)
+    assert res.is_error and '- filter.where.value: "Expected string"' in unfenced(text(res))
 
 
 async def test_bulk_edit_diff_of_many_keys_stays_within_the_size_budget(fake: FakeRuntype, mode: str) -> None:

@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from runtype_mcp.boundary import CLOSE_MARK, OPEN_MARK, unmark
+
 MAX_DETAILS = 8
 MAX_UPSTREAM = 300
 
@@ -107,6 +109,8 @@ _MORE_ESCAPES = {
         *range(0x200E, 0x2010),
         *range(0x202A, 0x202F),
         *range(0x2066, 0x206A),
+        0xE000,  # the marks of upstream text (boundary.OPEN_MARK, CLOSE_MARK): never from upstream itself
+        0xE001,
     )
 }
 
@@ -117,6 +121,12 @@ def quote(text: Any, limit: int = MAX_UPSTREAM) -> str:
     if len(value) > limit:
         value = value[: limit - 1] + "…"
     return json.dumps(value, ensure_ascii=False).translate(_MORE_ESCAPES)
+
+
+def upstream(text: Any, limit: int = MAX_UPSTREAM) -> str:
+    """Text from Runtype's answer, quoted and marked: the server fences marked text off in an
+    untrusted-data boundary (boundary.fence_error); `render` removes the marks."""
+    return f"{OPEN_MARK}{quote(text, limit)}{CLOSE_MARK}"
 
 
 def snake(name: str) -> str:
@@ -361,21 +371,21 @@ def shown_path(path: str) -> str:
 def _detail_from_api(raw: dict[str, Any]) -> Detail:
     """One upstream detail: its message and suggestion quoted and attributed, hints of our own plain."""
     code = str(raw.get("code") or "")
-    message = quote(raw.get("message") or code or "invalid value", 200)
+    message = upstream(raw.get("message") or code or "invalid value", 200)
     suggestion = raw.get("suggestion")
-    hint = f"Runtype suggests: {quote(suggestion, 240)}" if suggestion else _CODE_HINTS.get(code)
+    hint = f"Runtype suggests: {upstream(suggestion, 240)}" if suggestion else _CODE_HINTS.get(code)
     if code == "INVALID_ENUM" and not suggestion:
         options = raw.get("options") or raw.get("expected") or raw.get("allowed")
         if isinstance(options, list):
-            hint = "use one of: " + ", ".join(quote(o, 40) for o in options[:40])
+            hint = "use one of: " + ", ".join(upstream(o, 40) for o in options[:40])
     if code == "UNRECOGNIZED_KEYS" and not suggestion:
         keys = raw.get("keys")
         if isinstance(keys, list):
-            hint = "drop " + ", ".join(quote(k, 40) for k in keys[:20])
+            hint = "drop " + ", ".join(upstream(k, 40) for k in keys[:20])
     raw_path = raw.get("path")
     path = api_path_to_arg(raw_path)
     if not _PLAIN_ARG.fullmatch(path):  # upstream text, not an argument path: quote it as sent
-        path = quote(".".join(map(str, raw_path)) if isinstance(raw_path, list | tuple) else raw_path, 80)
+        path = upstream(".".join(map(str, raw_path)) if isinstance(raw_path, list | tuple) else raw_path, 80)
     return Detail(path, message, hint)
 
 
@@ -390,7 +400,7 @@ def _detail_block(details: list[Detail], tool: str, what: str) -> str:
 
 
 def _quoted(text: str | None) -> str:
-    return f" Runtype said: {quote(text)}." if text else ""
+    return f" Runtype said: {upstream(text)}." if text else ""
 
 
 def _when(seconds: float) -> str:
@@ -429,7 +439,12 @@ def partial_bulk_text(tool: str, done_ids: list[str], remaining_count: int, caus
 
 
 def render(exc: BaseException, tool: str) -> str:
-    """The model-facing text for an anticipated failure in `tool`."""
+    """The model-facing text for an anticipated failure in `tool`, without upstream marks."""
+    return unmark(render_marked(exc, tool))
+
+
+def render_marked(exc: BaseException, tool: str) -> str:
+    """`render`, with Runtype's own text marked for the untrusted-data boundary (server.call_tool)."""
     if isinstance(exc, OperationError):
         return exc.text
     if isinstance(exc, ConfigError):
@@ -496,7 +511,9 @@ _PLAIN_CODE = re.compile(r"[A-Za-z0-9_.:-]{1,80}")
 
 
 def _render_api(exc: APIError, tool: str) -> str:
-    code = "" if not exc.code else f" {exc.code if _PLAIN_CODE.fullmatch(exc.code) else quote(exc.code, 80)}"
+    code = (
+        "" if not exc.code else f" {exc.code if _PLAIN_CODE.fullmatch(exc.code) else upstream(exc.code, 80)}"
+    )
     if isinstance(exc, BadRequest) and exc.details:
         details = [_detail_from_api(d) for d in exc.details]
         return _detail_block(details, tool, "Runtype rejected the arguments (nothing was changed).")
@@ -544,7 +561,7 @@ def _render_api(exc: APIError, tool: str) -> str:
         lines += [_detail_from_api(d).line() for d in exc.details[:MAX_DETAILS]]
         reasons = exc.extra.get("reasons")
         if isinstance(reasons, list):
-            lines += [f"- Runtype said: {quote(r, 200)}" for r in reasons[:MAX_DETAILS]]
+            lines += [f"- Runtype said: {upstream(r, 200)}" for r in reasons[:MAX_DETAILS]]
         lines.append(
             f"Nothing was changed. Fix the arguments (or the collection schema) and call {tool} again."
         )

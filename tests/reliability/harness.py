@@ -28,6 +28,7 @@ from runtype_mcp.sandbox import Fault, Sandbox
 from runtype_mcp.server import build_server
 from tests.conftest import text
 from tests.fakes import API_KEY, FakeRuntype
+from tests.fence import shown as shown_text
 
 BASE_URL = "http://runtype.test"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
@@ -327,5 +328,5 @@ def assert_actionable(res: CallToolResult, tool: str, *, limit: int = 4000) -> s
         assert len(body) <= limit, f"{tool}: error of {len(body)} chars"
     else:
         assert res.structured_content is not None
-        assert isinstance(json.loads(body), dict), f"{tool}: success text is not one JSON object"
+        shown_text(body)  # one fenced JSON object (+ guidance), or it fails
     return body

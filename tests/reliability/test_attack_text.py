@@ -123,7 +123,10 @@ async def test_upstream_error_text_that_closes_its_quote_stays_inside_it(
         assert res.is_error
         message = assert_actionable(res, tool)
         assert_quoted(message, BREAKOUT)
-        assert f"Runtype said: {json.dumps(BREAKOUT)}" in message
+        said = re.search(
+            r"Runtype said: <untrusted-data-([0-9a-f]{12})>(.*?)</untrusted-data-\1>", message, re.S
+        )
+        assert said and json.dumps(BREAKOUT) in said[2], "Runtype's text sits inside the boundary"
 
 
 @pytest.mark.parametrize(("label", "detail"), DETAIL_FIELDS, ids=[c[0] for c in DETAIL_FIELDS])

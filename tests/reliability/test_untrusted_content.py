@@ -18,6 +18,7 @@ from mcp.types import CallToolResult, ElicitResult
 from runtype_mcp.sandbox import Fault
 from runtype_mcp.server import build_server
 from tests.conftest import data, text
+from tests.fence import parts
 from tests.reliability.conftest import Collector
 from tests.reliability.harness import Backend, assert_actionable, mcp_client, sandbox_backend, settings
 
@@ -40,15 +41,23 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(v)
 
 
+FENCED_ERROR = re.compile(r"<untrusted-data-([0-9a-f]{12})>.*</untrusted-data-\1>", re.S)
+
+
 def assert_delimited(res: CallToolResult, tool: str) -> str:
     """The injected text is data: inside JSON strings of a result, or quoted and bounded in an error."""
     body = assert_actionable(res, tool, limit=20000)
     if not res.is_error:
-        parsed = json.loads(body)
-        assert "\n" not in body, "a result is one line of JSON: injected newlines stay escaped"
+        parsed, guidance, _ = parts(body)
+        assert body.count("\n") <= 3, "data and guidance are one line each: injected newlines stay escaped"
         if MARK in body:
             assert any(MARK in s for s in _strings(parsed)), "the injected text sits inside JSON strings"
+            assert not any(MARK in s for s in _strings(guidance)), "injected text only inside the boundary"
         return body
+    if MARK in body.upper() and (match := FENCED_ERROR.search(body)):
+        # Runtype's text is fenced; the tool's own echo of an argument (quoted below) may stand outside.
+        outside = body[: match.start()] + body[match.end() :]
+        assert MARK not in outside.upper() or "=" in outside, f"upstream text outside the boundary: {body!r}"
     for line in body.splitlines():
         start = line.lstrip("-• ").upper()
         assert not start.startswith(("SYSTEM", MARK)), f"bare injected line: {line!r}"

@@ -17,6 +17,7 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ResourceLink, TextContent, ToolAnnotations
 from pydantic import BaseModel
 
+from runtype_mcp.boundary import CLOSE_MARK, OPEN_MARK, SERVER_KEYS, fence_result, unmark
 from runtype_mcp.client import RuntypeClient
 from runtype_mcp.config import Settings
 
@@ -112,18 +113,38 @@ def result(
     """Compact JSON for the model to read, the same object as structured content for the app,
     and resource links a client can show or attach (`runtype://records/...`).
 
+    The model's text fences the data off as written by others (boundary.fence_result); the
+    answer's own guidance (`next`, `note`) follows outside the fence.
+
     `text_view` replaces the model's text with a denser rendering of the same data (a table for
     long lists); the structured content keeps the typed objects."""
     try:
         data = model.model_dump(mode="json", by_alias=True, exclude_none=True)
     except ValueError:  # nested past pydantic's JSON serialisation depth: data written by others
         data = model.model_dump(by_alias=True, exclude_none=True)
-    data = cap_depth(data)
-    text_view = cap_depth(text_view) if text_view is not None else None
-    text = json.dumps(text_view if text_view is not None else data, ensure_ascii=False, separators=(",", ":"))
+    data = unmark_value(cap_depth(data))
+    shown = unmark_value(cap_depth(text_view)) if text_view is not None else data
+    guidance = {k: shown[k] for k in SERVER_KEYS if isinstance(shown.get(k), str)}
+    rest = {k: v for k, v in shown.items() if k not in guidance}
+    text = fence_result(_json(rest), _json(guidance) if guidance else None)
     content: list[TextContent | ResourceLink] = [TextContent(type="text", text=text)]
     content.extend(links)
     return CallToolResult(content=list(content), structured_content=data)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def unmark_value(value: Any) -> Any:
+    """Upstream marks (errors.upstream) taken out of every string: the data is fenced as a whole."""
+    if isinstance(value, str):
+        return unmark(value) if OPEN_MARK in value or CLOSE_MARK in value else value
+    if isinstance(value, dict):
+        return {k: unmark_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unmark_value(v) for v in value]
+    return value
 
 
 MAX_OUTPUT_DEPTH = 64
