@@ -6,10 +6,13 @@ from typing import Any
 
 import pytest
 from mcp import Client
+from mcp.types import ElicitResult
 
 from runtype_mcp.config import Settings
 from runtype_mcp.server import build_server
-from tests.conftest import data, text
+from runtype_mcp.tools.preview_token import sign
+from tests.conftest import connect, data, text
+from tests.fakes import API_KEY
 
 pytestmark = pytest.mark.anyio
 
@@ -105,3 +108,70 @@ async def test_an_edit_with_another_change_or_more_records_than_previewed_change
     assert grown.is_error and "nothing was changed" in text(grown)
     assert all(not r.get("metadata") for r in untouched["records"]), "no record got an owner"
     assert written["written"] is True and written["matched"] == 3 and written["changed"] == 3
+
+
+async def test_confirm_true_without_the_token_deletes_nothing_and_hands_over_this_lists_token() -> None:
+    async with Client(_server()) as client:
+        a, b = await _make(client, "a"), await _make(client, "b")
+        bare = data(await client.call_tool("bulk_delete_records", {"ids": [a, b], "confirm": True}))
+        kept = await _names(client)
+        done = data(
+            await client.call_tool(
+                "bulk_delete_records", {"ids": [a, b], "confirm": True, "confirmation": bare["confirmation"]}
+            )
+        )
+        left = await _names(client)
+    assert bare["deleted"] is False and kept == {"a", "b"}
+    assert [(r["name"], r["type"]) for r in bare["sample"]] == [("a", "tmp"), ("b", "tmp")]
+    assert bare["note"].endswith(f"confirm=true and confirmation={bare['confirmation']} (this list's token).")
+    assert done["deleted"] is True and done["deleted_count"] == 2 and left == set()
+
+
+async def test_an_edit_write_without_the_token_is_its_dry_run_and_writes_nothing() -> None:
+    async with Client(_server()) as client:
+        ids = [await _make(client, f"r{i}", {"n": i}) for i in range(2)]
+        args = {"record_ids": ids, "updates": {"n": 7}, "dry_run": False}
+        bare = data(await client.call_tool("bulk_edit_records", args))
+        untouched = data(await client.call_tool("list_records", {"type": "tmp", "fields": ["n"]}))
+        written = data(
+            await client.call_tool("bulk_edit_records", {**args, "confirmation": bare["confirmation"]})
+        )
+        after = data(await client.call_tool("list_records", {"type": "tmp", "fields": ["n"]}))
+    assert bare["written"] is False and bare["dry_run"] is True and bare["changed"] == 2
+    assert bare["next"].startswith("Nothing was written: dry_run=false needs this dry run's confirmation.")
+    assert bare["next"].endswith(f"dry_run=false, expected_count=2 and confirmation={bare['confirmation']}.")
+    assert sorted(r["metadata"]["n"] for r in untouched["records"]) == [0, 1]
+    assert written["written"] is True and sorted(r["metadata"]["n"] for r in after["records"]) == [7, 7]
+
+
+async def test_a_user_who_approved_the_dialog_needs_no_token() -> None:
+    asked: list[str] = []
+
+    async def approve(ctx: Any, params: Any) -> ElicitResult:
+        asked.append(params.message)
+        return ElicitResult(action="accept", content={"approve": True})
+
+    async with Client(_server(), elicitation_callback=approve) as client:  # type: ignore[arg-type]
+        a = await _make(client, "a")
+        done = data(await client.call_tool("bulk_delete_records", {"ids": [a]}))
+    assert done["deleted"] is True and len(asked) == 1 and '"a (tmp)"' in asked[0]
+
+
+async def test_a_token_works_on_every_instance_with_the_same_key_and_on_none_with_another(fake: Any) -> None:
+    ids = [fake.add_record("t", f"r{i}")["id"] for i in range(2)]
+    async with connect(fake) as first:
+        shown = data(await first.call_tool("bulk_delete_records", {"ids": ids}))
+    async with connect(fake, api_key="rt_another_key_0123456789abcdef") as other:
+        refused = await other.call_tool(
+            "bulk_delete_records", {"ids": ids, "confirm": True, "confirmation": shown["confirmation"]}
+        )
+    assert refused.is_error and "nothing was deleted: confirmation does not match" in text(refused)
+    assert len(fake.records) == 2
+    async with connect(fake) as second:  # another process of the same deployment
+        done = data(
+            await second.call_tool(
+                "bulk_delete_records", {"ids": ids, "confirm": True, "confirmation": shown["confirmation"]}
+            )
+        )
+    assert done["deleted_count"] == 2 and fake.records == {}
+    assert sign(API_KEY, "delete", ids) == shown["confirmation"] != sign(None, "delete", ids)

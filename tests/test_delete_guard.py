@@ -43,7 +43,13 @@ async def test_a_typed_delete_of_matching_ids_previews_names_then_deletes_them()
         )
         done = data(
             await client.call_tool(
-                "bulk_delete_records", {"ids": temps, "type": "temp_import", "confirm": True}
+                "bulk_delete_records",
+                {
+                    "ids": temps,
+                    "type": "temp_import",
+                    "confirm": True,
+                    "confirmation": preview["confirmation"],
+                },
             )
         )
         left = data(await client.call_tool("list_records", {"type": "temp_import"}))

@@ -226,16 +226,31 @@ async def test_bulk_delete_by_filter_dry_runs_first_and_refuses_when_the_set_cha
         await tickets(client, 1, 0, start=100)  # the set changes between the dry run and the write
         refused = await client.call_tool(
             "bulk_delete_records",
-            {"type": "ticket", "filter": CLOSED, "dry_run": False, "expected_count": 5, "confirm": True},
+            {
+                "type": "ticket",
+                "filter": CLOSED,
+                "dry_run": False,
+                "expected_count": 5,
+                "confirm": True,
+                "confirmation": dry["confirmation"],
+            },
         )
         assert refused.is_error and "now matches 6 records, not expected_count=5" in text(refused)
         assert (await call(client, "preview_record_filter", {"type": "ticket", "filter": CLOSED}))[
             "matched_count"
         ] == 6
+        fresh = await call(client, "bulk_delete_records", {"type": "ticket", "filter": CLOSED})
         done = await call(
             client,
             "bulk_delete_records",
-            {"type": "ticket", "filter": CLOSED, "dry_run": False, "expected_count": 6, "confirm": True},
+            {
+                "type": "ticket",
+                "filter": CLOSED,
+                "dry_run": False,
+                "expected_count": 6,
+                "confirm": True,
+                "confirmation": fresh["confirmation"],
+            },
         )
         assert done["deleted"] is True and done["deleted_count"] == 6
         left = await call(client, "preview_record_filter", {"type": "ticket"})
@@ -250,7 +265,12 @@ async def test_bulk_delete_by_ids_keeps_its_contract() -> None:
         ]
         asked = await call(client, "bulk_delete_records", {"ids": ids})
         assert asked["deleted"] is False and "confirm=true" in asked["note"]
-        done = await call(client, "bulk_delete_records", {"ids": ids, "confirm": True})
+        assert f"confirmation={asked['confirmation']}" in asked["note"]
+        done = await call(
+            client,
+            "bulk_delete_records",
+            {"ids": ids, "confirm": True, "confirmation": asked["confirmation"]},
+        )
         assert done["deleted_count"] == 2
 
 
@@ -264,7 +284,11 @@ async def test_bulk_edit_refuses_a_write_whose_target_count_changed() -> None:
         assert refused.is_error and "nothing was changed" in text(refused)
         again = await call(client, "bulk_edit_records", args)
         assert again["changed"] == 3, "the refused write changed nothing"
-        done = await call(client, "bulk_edit_records", {**args, "dry_run": False, "expected_count": 3})
+        done = await call(
+            client,
+            "bulk_edit_records",
+            {**args, "dry_run": False, "expected_count": 3, "confirmation": again["confirmation"]},
+        )
         assert done["written"] is True and done["changed"] == 3
 
 

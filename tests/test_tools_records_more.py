@@ -14,8 +14,9 @@ from mcp import Client
 from mcp.types import ElicitResult
 
 from runtype_mcp.server import build_server
+from runtype_mcp.tools.preview_token import sign
 from tests.conftest import MODES, connect, data, make_settings, text
-from tests.fakes import FakeRuntype
+from tests.fakes import API_KEY, FakeRuntype
 from tests.fence import unfenced
 
 pytestmark = [pytest.mark.anyio, pytest.mark.parametrize("mode", MODES)]
@@ -122,9 +123,10 @@ async def test_bulk_delete_without_confirm_lists_the_ids_and_deletes_nothing(
     async with connect(fake, mode) as client:
         out = data(await client.call_tool("bulk_delete_records", {"ids": [*ids, ids[0]]}))
     assert out["deleted"] is False and out["requested"] == 3 and out["would_delete"] == ids
-    assert out["note"] == (
-        "Nothing was deleted yet. Show the user exactly what is listed here, and only after they agree "
-        "call this tool again with the same arguments and confirm=true."
+    token = sign(API_KEY, "delete", ids)
+    assert out["confirmation"] == token and out["note"] == (
+        "Nothing was deleted yet. Show the user exactly what is listed here; only after they agree, call "
+        f"again with the same arguments, confirm=true and confirmation={token} (this list's token)."
     )
     assert len(fake.records) == 3 and fake.sent("POST", "/v1/records/bulk-delete") == []
 
@@ -133,7 +135,14 @@ async def test_bulk_delete_sends_100_ids_per_request_and_aggregates(fake: FakeRu
     ids = [fake.add_record("t", f"r{i}")["id"] for i in range(250)]
     async with connect(fake, mode) as client:
         out = data(
-            await client.call_tool("bulk_delete_records", {"ids": [*ids, "rec_nope"], "confirm": True})
+            await client.call_tool(
+                "bulk_delete_records",
+                {
+                    "ids": [*ids, "rec_nope"],
+                    "confirm": True,
+                    "confirmation": sign(API_KEY, "delete", [*ids, "rec_nope"]),
+                },
+            )
         )
     assert [len(b["ids"]) for b in _writes(fake, "POST", "/v1/records/bulk-delete")] == [100, 100, 51]
     assert out["deleted"] is True and out["deleted_count"] == 250 and out["requested"] == 251
@@ -167,7 +176,9 @@ async def test_bulk_delete_failing_part_way_says_exactly_which_ids_were_deleted(
     fake = FailsOnSecondChunk()
     ids = [fake.add_record("t", f"r{i}")["id"] for i in range(250)]
     async with connect(fake, mode) as client:
-        res = await client.call_tool("bulk_delete_records", {"ids": ids, "confirm": True})
+        res = await client.call_tool(
+            "bulk_delete_records", {"ids": ids, "confirm": True, "confirmation": sign(API_KEY, "delete", ids)}
+        )
     msg = text(res)
     assert res.is_error and "stopped part-way. Done for 100 ids: " + ", ".join(ids[:100]) + "." in msg
     assert ids[100] not in msg
@@ -179,7 +190,10 @@ async def test_bulk_delete_failing_part_way_says_exactly_which_ids_were_deleted(
 async def test_bulk_delete_first_chunk_failure_is_the_plain_api_error(fake: FakeRuntype, mode: str) -> None:
     fake.fail("POST", "/records/bulk-delete", 400, body={"error": "ids must be strings"})
     async with connect(fake, mode) as client:
-        res = await client.call_tool("bulk_delete_records", {"ids": ["a"], "confirm": True})
+        res = await client.call_tool(
+            "bulk_delete_records",
+            {"ids": ["a"], "confirm": True, "confirmation": sign(API_KEY, "delete", ["a"])},
+        )
     # Nothing was deleted, so it is the API's own error, not a "stopped part-way" report.
     assert res.is_error and unfenced(text(res)) == (
         'bulk_delete_records: Runtype rejected the request (400). Runtype said: "ids must be strings". '
@@ -231,11 +245,21 @@ async def test_bulk_edit_by_type_and_filter_writes_when_dry_run_is_false(
         out = data(
             await client.call_tool(
                 "bulk_edit_records",
-                {"type": "customer", "filter": where, "updates": {"vip": True}, "dry_run": False},
+                {
+                    "type": "customer",
+                    "filter": where,
+                    "updates": {"vip": True},
+                    "dry_run": False,
+                    "confirmation": sign(
+                        API_KEY, "edit", [gold["id"]], {"updates": {"vip": True}, "deleteFields": []}
+                    ),
+                },
             )
         )
-    (body,) = _writes(fake, "POST", "/v1/records/bulk-edit")
-    assert body["recordFilter"] == {"type": "customer", "where": where} and body["dryRun"] is False
+    preview, body = _writes(fake, "POST", "/v1/records/bulk-edit")
+    assert preview["recordFilter"] == {"type": "customer", "where": where} and preview["dryRun"] is True
+    # The write changes exactly the records the confirmation was made for.
+    assert body["recordIds"] == [gold["id"]] and body["dryRun"] is False
     assert out["written"] is True and out["changed"] == 1
     assert gold["metadata"] == {"tier": "gold", "vip": True}
 
@@ -280,7 +304,9 @@ async def test_bulk_edit_apply_to_all_without_confirm_shows_the_preview_and_writ
             )
         )
     assert out["written"] is False and out["matched"] == 3 and len(out["diffs"]) == 3
-    assert "confirm=true" in out["next"]
+    assert (
+        f"dry_run=false, confirm=true, expected_count=3 and confirmation={out['confirmation']}" in out["next"]
+    )
     assert all(b["dryRun"] is True for b in _writes(fake, "POST", "/v1/records/bulk-edit"))
     assert [r["metadata"]["n"] for r in fake.records.values()] == [0, 1, 2]
 
@@ -292,12 +318,20 @@ async def test_bulk_edit_apply_to_all_with_confirm_writes_every_record(fake: Fak
         out = data(
             await client.call_tool(
                 "bulk_edit_records",
-                {"apply_to_all": True, "updates": {"n": 9}, "dry_run": False, "confirm": True},
+                {
+                    "apply_to_all": True,
+                    "updates": {"n": 9},
+                    "dry_run": False,
+                    "confirm": True,
+                    "confirmation": sign(
+                        API_KEY, "edit", list(fake.records), {"updates": {"n": 9}, "deleteFields": []}
+                    ),
+                },
             )
         )
     assert out["written"] is True
     assert [r["metadata"]["n"] for r in fake.records.values()] == [9, 9, 9]
-    assert _writes(fake, "POST", "/v1/records/bulk-edit")[-1]["applyToAll"] is True
+    assert _writes(fake, "POST", "/v1/records/bulk-edit")[-1]["recordIds"] == list(fake.records)
 
 
 async def test_bulk_edit_apply_to_all_asks_with_the_count_and_decline_writes_nothing(

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from runtype_mcp.tools.preview_token import sign
+from tests.fakes import API_KEY
 from tests.reliability.harness import World
 
 
@@ -54,13 +56,25 @@ TOOLS: dict[str, ToolCase] = {
         ToolCase(
             "bulk_edit_records",
             ("POST", "/records/bulk-edit"),
-            lambda w: {"record_ids": w.record_ids, "updates": {"flag": True}, "dry_run": False},
+            lambda w: {
+                "record_ids": w.record_ids,
+                "updates": {"flag": True},
+                "dry_run": False,
+                "confirmation": sign(
+                    API_KEY, "edit", w.record_ids, {"updates": {"flag": True}, "deleteFields": []}
+                ),
+            },
             False,
         ),
         ToolCase(
             "bulk_delete_records",
             ("POST", "/records/bulk-delete"),
-            lambda w: {"ids": w.record_ids, "confirm": True, "dry_run": False},
+            lambda w: {
+                "ids": w.record_ids,
+                "confirm": True,
+                "dry_run": False,
+                "confirmation": sign(API_KEY, "delete", w.record_ids),
+            },
             False,
         ),
         ToolCase(

@@ -9,7 +9,9 @@ import httpx2
 import pytest
 
 from runtype_mcp.sandbox import Fault
+from runtype_mcp.tools.preview_token import sign
 from tests.conftest import data, text
+from tests.fakes import API_KEY
 from tests.reliability.conftest import Collector
 from tests.reliability.harness import Backend, fake_backend, mcp_client, sandbox_backend
 
@@ -88,13 +90,23 @@ async def test_bulk_delete_failing_midway_reports_exactly_which_ids_were_done(
                 be.counter.inner = FailNth(be.counter.inner, failing_chunk, land=True)
             async with mcp_client(be) as client:
                 with anyio.fail_after(20):
-                    first = await client.call_tool("bulk_delete_records", {"ids": ids, "confirm": True})
+                    first = await client.call_tool(
+                        "bulk_delete_records",
+                        {"ids": ids, "confirm": True, "confirmation": sign(API_KEY, "delete", ids)},
+                    )
                 done = _done_ids(text(first))
                 remaining = ids[len(done) :]
                 exists = {i: await be.record_exists(i) for i in ids}
                 with anyio.fail_after(20):
                     second = data(
-                        await client.call_tool("bulk_delete_records", {"ids": remaining, "confirm": True})
+                        await client.call_tool(
+                            "bulk_delete_records",
+                            {
+                                "ids": remaining,
+                                "confirm": True,
+                                "confirmation": sign(API_KEY, "delete", remaining),
+                            },
+                        )
                     )
             left = [i for i in ids if await be.record_exists(i)]
         assert first.is_error

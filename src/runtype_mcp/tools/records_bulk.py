@@ -24,7 +24,7 @@ from runtype_mcp.errors import (
 )
 from runtype_mcp.models import Record
 from runtype_mcp.models.outputs_records import BulkEditOut, EditDiff
-from runtype_mcp.tools.confirm import Approval, ask, decide, not_done_note
+from runtype_mcp.tools.confirm import Approval, ask, can_elicit, decide, not_done_note
 from runtype_mcp.tools.filters import Condition, Group, where_json
 from runtype_mcp.tools.params import Confirm, FilterRef, RecordType, check_json_size
 from runtype_mcp.tools.preview import shrink
@@ -54,6 +54,7 @@ class EditPlan:
     needs_approval: bool
     preview: dict[str, Any] | None = None  # the dry run shown when approval is needed
     warnings: tuple[str, ...] = ()
+    missing_token: bool = False  # dry_run=false without the dry run's confirmation: run as a dry run
 
 
 def _edit_body(
@@ -114,19 +115,24 @@ async def _plan_edit(
     body = _edit_body(record_ids, type, filter, apply_to_all, updates, delete_fields, dry_run)
     warnings = tuple(await filter_type_warnings(ctx, type, filter)) if type is not None else ()
     preview = None
-    if not dry_run and (apply_to_all or expected_count is not None or confirmation is not None):
+    if not dry_run and confirmation is None and not (apply_to_all and can_elicit(ctx)):
+        # A write names the dry run it follows (a dialog the user answered is that dry run): without
+        # it, this call is that dry run.
+        return EditPlan({**body, "dryRun": True}, needs_approval=False, warnings=warnings, missing_token=True)
+    explicit = body.get("recordIds")
+    if not dry_run and (apply_to_all or expected_count is not None or explicit is None):
         preview = await client_of(ctx).bulk_edit_records({**body, "dryRun": True})
-        if confirmation is not None:
-            ids = _ids(preview)
-            require(confirmation, token("edit", ids, _change(body)), "bulk_edit_records", "changed")
-            # Bound to the preview: the write changes exactly the records the token was made for.
+    if not dry_run:
+        ids = _target(body, preview or {})
+        require(confirmation, token(ctx, "edit", ids, _change(body)), "bulk_edit_records", "changed")
+        if explicit is None:  # bound to the preview: the write changes exactly the records it was made for
             body = {k: v for k, v in body.items() if k not in ("recordFilter", "applyToAll")}
             body["recordIds"] = ids
-        if expected_count is not None and _matched(preview) != expected_count:
-            raise OperationError(
-                f"bulk_edit_records: nothing was changed: the target now matches {_matched(preview)} records, "
-                f"not expected_count={expected_count}. Call again with dry_run=true to see the current set."
-            )
+    if preview is not None and expected_count is not None and _matched(preview) != expected_count:
+        raise OperationError(
+            f"bulk_edit_records: nothing was changed: the target now matches {_matched(preview)} records, "
+            f"not expected_count={expected_count}. Call again with dry_run=true to see the current set."
+        )
     return EditPlan(body, needs_approval=apply_to_all and not dry_run, preview=preview, warnings=warnings)
 
 
@@ -173,11 +179,20 @@ async def bulk_edit_records(
     out = expect_keys(
         await client.bulk_edit_records(plan.body), "bulk edit", "data", "recordIds", "matchedCount"
     )
-    if dry_run:
-        sign = token("edit", _ids(out), _change(plan.body))
+    if plan.missing_token and expected_count is not None and _matched(out) != expected_count:
+        raise OperationError(
+            f"bulk_edit_records: nothing was changed: the target now matches {_matched(out)} records, "
+            f"not expected_count={expected_count}. Call again with dry_run=true to see the current set."
+        )
+    if dry_run or plan.missing_token:
+        sign = token(ctx, "edit", _target(plan.body, out), _change(plan.body))
+        every = "confirm=true, " if plan.body.get("applyToAll") else ""
+        then = f"dry_run=false, {every}expected_count={_matched(out)} and confirmation={sign}"
         note = (
-            f"Dry run: nothing written. To write, call again with dry_run=false, expected_count={_matched(out)} "
-            f"and confirmation={sign}."
+            f"Nothing was written: dry_run=false needs this dry run's confirmation. Show the user the diff; "
+            f"only after they agree, call again with the same arguments, {then}."
+            if plan.missing_token
+            else f"Dry run: nothing written. To write, call again with {then}."
         )
         edit = _edit_out(out, dry_run=True, note=note)
         edit.confirmation = sign
@@ -192,6 +207,12 @@ def _ids(body: dict[str, Any]) -> list[str]:
     if isinstance(ids, list):
         return [str(i) for i in ids]
     return [str(r.get("id")) for r in body.get("data") or [] if isinstance(r, dict)]
+
+
+def _target(body: dict[str, Any], preview: dict[str, Any]) -> list[str]:
+    """The ids a confirmation is made for: the ids given, else the ones the dry run matched."""
+    given = body.get("recordIds")
+    return [str(i) for i in given] if isinstance(given, list) else _ids(preview)
 
 
 def _change(body: dict[str, Any]) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from runtype_mcp.errors import (
 )
 from runtype_mcp.models.outputs import RecordRow
 from runtype_mcp.models.outputs_records import BulkDeleteOut, RecordDeleteOut
-from runtype_mcp.tools.confirm import Approval, ask, decide, not_done_note
+from runtype_mcp.tools.confirm import Approval, ask, can_elicit, decide, not_done_note
 from runtype_mcp.tools.delete_guard import check_ids, guard_type
 from runtype_mcp.tools.filters import Condition, Group, where_json
 from runtype_mcp.tools.params import Confirm, FilterRef, RecordId, RecordType
@@ -118,7 +118,7 @@ async def _plan_delete(
 ) -> DeletePlan:
     plan = await _plan_ids(ids, type, filter, dry_run, expected_count, ctx)
     if not plan.dry_run:
-        require(confirmation, token("delete", plan.ids), "bulk_delete_records", "deleted")
+        require(confirmation, token(ctx, "delete", plan.ids), "bulk_delete_records", "deleted")
     return plan
 
 
@@ -209,20 +209,31 @@ async def bulk_delete_records(
     confirm: Confirm = False,
     confirmation: Annotated[str | None, Field(max_length=64, description="From the dry run.")] = None,
 ) -> Annotated[CallToolResult, BulkDeleteOut]:
-    """Delete records and their run results, by ids or type + filter (dry run first, then what it
-    says). Dialog clients ask the user; else confirm=true once they agreed."""
+    """Delete records and their run results, by ids or type + filter (dry run first, then as it
+    says). Dialog clients ask the user; else confirm=true + confirmation once agreed."""
     unique = plan.ids
+    sign = token(ctx, "delete", unique) if unique else None
     decision = "approved" if plan.dry_run else decide(approval, ctx)
-    if plan.dry_run or decision != "approved" or not unique:
+    # confirm=true alone is not enough: the write must name the preview it follows (a dialog the user
+    # answered in the client is that preview).
+    missing_token = (
+        decision == "approved" and not plan.dry_run and confirmation is None and not can_elicit(ctx)
+    )
+    if plan.dry_run or decision != "approved" or missing_token or not unique:
         if plan.dry_run:
             note = (
                 f"Dry run: nothing deleted. Deleting also removes each record's run and step results. To delete, "
-                f"call again with dry_run=false, expected_count={len(unique)} and confirmation={token('delete', unique)}."
+                f"call again with dry_run=false, expected_count={len(unique)} and confirmation={sign}."
+            )
+        elif not unique:
+            note = "Nothing matched; nothing was deleted."
+        elif missing_token or decision == "needs_confirmation":
+            note = (
+                "Nothing was deleted yet. Show the user exactly what is listed here; only after they agree, call "
+                f"again with the same arguments, confirm=true and confirmation={sign} (this list's token)."
             )
         else:
-            note = (
-                "Nothing matched; nothing was deleted." if not unique else not_done_note(decision, "deleted")
-            )
+            note = not_done_note(decision, "deleted")
         return result(
             BulkDeleteOut(
                 deleted=False,
@@ -231,7 +242,7 @@ async def bulk_delete_records(
                 ids_omitted=max(0, len(unique) - SHOWN_IDS) or None,
                 sample=plan.sample or None,
                 warnings=plan.warnings or None,
-                confirmation=token("delete", unique) if unique else None,
+                confirmation=sign,
                 note=note,
             )
         )
