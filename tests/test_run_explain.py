@@ -77,3 +77,26 @@ async def test_ran_and_failed_steps_are_listed_with_their_status_and_error() -> 
     assert [(s["name"], s["status"]) for s in run["steps"]] == [("Greet", "completed"), ("Broken", "failed")]
     assert "Liquid" in run["steps"][1]["error"]
     assert not run["next"].startswith("No step ran")
+
+
+async def test_batch_per_record_outcomes_list_each_step_with_why_and_the_version() -> None:
+    async with Client(build_server(Settings(sandbox=True, sandbox_db=":memory:"))) as client:
+        flow_id, edge = await _setup(client, [FLAG, OFF])
+        low = data(
+            await client.call_tool(
+                "create_record", {"name": "Low Co", "type": "account", "metadata": {"health": 20}}
+            )
+        )["record"]["id"]
+        ran = data(
+            await client.call_tool("run_flow_on_record_type", {"flow_id": flow_id, "record_type": "account"})
+        )
+        status = data(await client.call_tool("get_batch_status", {"batch_id": ran["batch_id"]}))
+        versions = data(await client.call_tool("list_flow_versions", {"flow_id": flow_id}))
+    by_id = {r["record_id"]: r for r in ran["results"]}
+    assert by_id[edge]["steps"] == ["Flag at risk: " + WHY_HEALTH, "Old note: skipped: disabled"]
+    assert by_id[edge]["note"] == "every step was skipped: nothing ran for this record"
+    assert by_id[low]["steps"] == ["Flag at risk: completed", "Old note: skipped: disabled"]
+    assert "note" not in by_id[low]
+    assert {r["version_id"] for r in ran["results"]} == {versions["versions"][0]["id"]}
+    assert ran["next"].startswith("1 of 2 records ran no step (every step skipped: see steps).")
+    assert f'list_flow_step_results with flow_id="{flow_id}" and batch_id' in status["next"]

@@ -87,6 +87,9 @@ class RunRecordOutcome(Out):
     name: str | None = None
     success: bool | None = None
     error: str | None = None
+    steps: list[str] | None = None  # "<step>: <status, with why when skipped or failed>", in order
+    version_id: str | None = None  # the flow version that ran
+    note: str | None = None  # e.g. every step was skipped
 
 
 class RunOnTypeOut(Out):

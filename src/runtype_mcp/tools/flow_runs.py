@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+import anyio
 from mcp.types import CallToolResult
 from pydantic import Field
 
@@ -18,7 +19,7 @@ from runtype_mcp.tools.params import BatchId, Cursor, FlowId, Limit, RecordId, R
 from runtype_mcp.tools.preview import preview, short_error
 from runtype_mcp.tools.registry import Ctx, client_of, result, settings_of
 from runtype_mcp.tools.run_advice import unresolved_advice
-from runtype_mcp.tools.step_results import step_results_page
+from runtype_mcp.tools.step_results import step_results_page, step_row
 
 Version = Annotated[Literal["draft", "published"], Field(description="Which version runs.")]
 MAX_RESULT_ROWS = 50
@@ -63,7 +64,10 @@ async def run_flow_on_record_type(
         )
         for r in resp.results
     ]
+    if resp.batch_id:
+        await _explain(ctx, resp.batch_id, outcomes[:MAX_EXPLAINED])
     failed = sum(1 for o in outcomes if o.success is False)
+    idle = sum(1 for o in outcomes if o.note == ALL_SKIPPED)
     return result(
         RunOnTypeOut(
             status=resp.status or "completed",
@@ -75,11 +79,49 @@ async def run_flow_on_record_type(
             failure_count=resp.failure_count if resp.failure_count is not None else failed,
             results=outcomes[:MAX_RESULT_ROWS],
             results_omitted=max(0, len(outcomes) - MAX_RESULT_ROWS) or None,
-            next="Read each record's output with get_record_results (record_id from results)."
+            next=(
+                f"{idle} of {len(outcomes)} records ran no step (every step skipped: see steps). "
+                if idle
+                else ""
+            )
+            + "Read each record's output with get_record_results (record_id from results)."
             if outcomes
             else f"No records of type {record_type!r} exist; nothing ran. Check the type with list_records.",
         )
     )
+
+
+MAX_EXPLAINED = 10  # records whose steps are looked up after a run-now (run-on-record-type runs <= 10 now)
+ALL_SKIPPED = "every step was skipped: nothing ran for this record"
+
+
+async def _explain(ctx: Ctx, batch_id: str, outcomes: list[RunRecordOutcome]) -> None:
+    """Each record's steps, with why a step was skipped or failed, from the batch's per-record timeline.
+    A record whose timeline cannot be read keeps its outcome without steps."""
+    client = client_of(ctx)
+
+    async def one(outcome: RunRecordOutcome) -> None:
+        if not outcome.record_id:
+            return
+        try:
+            body = await client.batch_record_steps(batch_id, str(outcome.record_id))
+        except (APIError, BadResponse, TransportFailure):
+            return
+        rows = [step_row(r, 200) for r in body.get("data") or [] if isinstance(r, dict)]
+        if not rows:
+            return
+        outcome.steps = [
+            f"{row.step or '?'}: {row.status or '?'}"
+            + (f": {row.error}" if row.status == "failed" and row.error else "")
+            for row in rows
+        ]
+        outcome.version_id = next((row.version_id for row in rows if row.version_id), None)
+        if all((row.status or "").startswith("skipped") for row in rows):
+            outcome.note = ALL_SKIPPED
+
+    async with anyio.create_task_group() as tg:
+        for outcome in outcomes:
+            tg.start_soon(one, outcome)
 
 
 @flows.tool(title="Get batch status", kind="read")
@@ -100,7 +142,12 @@ async def get_batch_status(ctx: Ctx, batch_id: BatchId) -> Annotated[CallToolRes
         succeeded=status.success_count,
         started_at=status.started_at,
         completed_at=status.completed_at,
-        next="Finished. Read outputs with get_record_results per record."
+        next=(
+            f"Finished. Each record's steps (why one was skipped or failed): list_flow_step_results with flow_id="
+            f"{quote(status.flow_id, 120)} and batch_id; outputs: get_record_results."
+            if status.flow_id
+            else "Finished. Read outputs with get_record_results per record."
+        )
         if done
         else "Still running: call get_batch_status again in a few seconds; cancel_batch stops it.",
     )
