@@ -4,6 +4,8 @@
   wire: model-visible (name, title, description, inputSchema as compact JSON) and the full result.
 - A typical result: `list_records` with 50 rows (its default compact view) vs the same 50 records
   fetched in full (`view=full`) straight from the API.
+- What the untrusted-data boundary costs (issue 15): the characters an answer's text has beyond the same
+  object as plain compact JSON, on that 50-row list and on one `get_record`.
 
     python bench/context.py
 """
@@ -11,6 +13,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -57,6 +60,27 @@ def tools_list_sizes(tools: list[dict[str, Any]], result: dict[str, Any], top: i
     }
 
 
+FENCED = re.compile(
+    r"<untrusted-data-(?P<id>[0-9a-f]{12})>\n(?P<data>.*)\n</untrusted-data-(?P=id)>(?:\n(?P<guidance>.*))?",
+    re.S,
+)
+
+
+def boundary_cost(text: str) -> dict[str, Any]:
+    """Characters the fence adds: the text vs the same data and guidance as one plain compact JSON object."""
+    match = FENCED.fullmatch(text)
+    if match is None:
+        raise RuntimeError(f"answer is not fenced: {text[:200]!r}")
+    plain = compact({**json.loads(match["data"]), **json.loads(match["guidance"] or "{}")})
+    extra = len(text) - len(plain)
+    return {
+        "chars": extra,
+        "tokens": tokens(extra),
+        "share": round(extra / len(text), 4),
+        "answer_chars": len(text),
+    }
+
+
 def model_reads(result: dict[str, Any]) -> str:
     """The content blocks a host passes to the model: text as is, other blocks (links) as compact JSON."""
     parts = [b["text"] if b.get("type") == "text" else compact(b) for b in result.get("content", [])]
@@ -76,6 +100,7 @@ async def list_vs_full(url: str, record_type: str = "customer", rows: int = 50) 
     async with wire_session(ours(), server_env(url)) as session:
         result = await session.call_tool("list_records", {"type": record_type, "limit": rows})
         listed = structured(result)
+        one = await session.call_tool("get_record", {"record_id": listed["records"][0]["id"]})
     async with httpx2.AsyncClient(
         base_url=url + "/v1", headers={"Authorization": f"Bearer {API_KEY}"}
     ) as http:
@@ -98,6 +123,10 @@ async def list_vs_full(url: str, record_type: str = "customer", rows: int = 50) 
         "api_view_compact_50": size(compact(compact_api.json())),
         "ratio_compact_vs_full": round(len(read) / len(compact(full_body)), 3),
         "target_tokens": 2500,
+        "boundary_cost": {
+            "list_records_50": boundary_cost(text_of(result)),
+            "get_record": boundary_cost(text_of(one)),
+        },
     }
 
 

@@ -210,6 +210,17 @@ def summarize(results: dict[str, Any]) -> str:
                 _met(listed["list_records_compact"]["tokens"] <= 2500),
             )
         )
+        if fence := listed.get("boundary_cost"):
+            big, small = fence["list_records_50"], fence["get_record"]
+            rows.append(
+                (
+                    "Untrusted-data boundary, per answer (text vs the same object as plain JSON)",
+                    f"**{big['chars']} chars (~{big['tokens']} tokens)**: {big['share']:.1%} of the 50-row list; "
+                    f"{small['chars']} chars = {small['share']:.1%} of one `get_record` ({small['answer_chars']} chars)",
+                    "one boundary per answer",
+                    "met" if big["chars"] < 100 and small["chars"] < 100 else "**missed**",
+                )
+            )
 
     bulk = parts.get("bulk", {}).get("result")
     if bulk:
