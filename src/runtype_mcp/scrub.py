@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from os.path import commonprefix
 from typing import Any
 
 REDACTED = "[REDACTED]"
@@ -51,11 +52,16 @@ def _matches(text: str, secret: str) -> list[tuple[int, int]]:
     head = _head(secret)
     spans: list[tuple[int, int]] = []
     pos = 0
-    while (start := text.find(head, pos)) != -1:
+    # Each match moves `pos` past it, so there are fewer matches than characters: the bound only
+    # keeps a loop whose position stopped advancing from running (and growing `spans`) forever.
+    for _ in range(len(text)):
+        start = text.find(head, pos)
+        if start == -1:
+            break
         end = start + len(head)
-        limit = min(len(text), start + len(secret))
-        while end < limit and text[end] == secret[end - start]:
-            end += 1
+        # The match goes on as far as the text agrees with the rest of the secret (character by
+        # character, which is what commonprefix compares; no loop that could run away).
+        end += len(commonprefix([text[end : start + len(secret)], secret[len(head) :]]))  # noqa: RUF071
         spans.append((start, end))
         pos = end
     return spans

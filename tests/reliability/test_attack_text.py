@@ -115,7 +115,7 @@ async def test_upstream_error_text_that_closes_its_quote_stays_inside_it(
     with report.case(
         AREA,
         "quote-closing text in upstream errors (400/403/409/422/5xx)",
-        "one JSON-escaped, attributed quote; no injected line",
+        "one JSON-escaped, attributed quote inside the untrusted-data boundary; no injected line",
     ):
         setup(fake)
         async with connect(fake) as client:

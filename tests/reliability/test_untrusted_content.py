@@ -96,7 +96,7 @@ async def _seed(be: Backend) -> dict[str, str]:
 async def test_injected_text_in_records_and_flow_outputs_only_appears_inside_json_strings(
     report: Collector,
 ) -> None:
-    held = "appears only inside JSON string values of one-line JSON results"
+    held = "only inside JSON string values, inside the answer's untrusted-data boundary"
     async with sandbox_backend() as be:
         ids = await _seed(be)
         rid, fid = ids["record_id"], ids["flow_id"]
