@@ -222,7 +222,12 @@ def _change(body: dict[str, Any]) -> dict[str, Any]:
 def _matched(body: dict[str, Any]) -> int:
     ids = body.get("recordIds")
     data = body.get("data")
-    return len(ids) if isinstance(ids, list) else len(data) if isinstance(data, list) else 0
+    if isinstance(ids, list):
+        return len(ids)
+    if isinstance(data, list):
+        return len(data)
+    count = body.get("matchedCount")  # an answer with only the count
+    return count if isinstance(count, int) and not isinstance(count, bool) else 0
 
 
 def _edit_out(body: dict[str, Any], *, dry_run: bool, note: str) -> BulkEditOut:
