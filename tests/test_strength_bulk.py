@@ -562,3 +562,11 @@ async def test_an_answer_with_only_a_count_shows_that_count(fake: FakeRuntype) -
     async with connect(fake) as client:
         out = data(await client.call_tool(TOOL, {"type": "lead", "updates": {"a": 1}}))
     assert out["matched"] == 3
+
+
+@pytest.mark.parametrize("count", ["3", True, None])
+async def test_a_count_that_is_not_a_number_is_not_shown_as_one(fake: FakeRuntype, count: object) -> None:
+    fake.fail("POST", "/records/bulk-edit", 200, body={"matchedCount": count})
+    async with connect(fake) as client:
+        out = data(await client.call_tool(TOOL, {"type": "lead", "updates": {"a": 1}}))
+    assert out["matched"] == 0 and out["changed"] == 0
