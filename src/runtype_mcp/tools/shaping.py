@@ -6,7 +6,7 @@ import json
 from collections.abc import Collection
 from typing import Any
 
-from runtype_mcp.errors import quote
+from runtype_mcp.errors import clean, quote
 from runtype_mcp.models import Record
 from runtype_mcp.models.outputs import RecordOut, RecordRow
 
@@ -134,8 +134,10 @@ def records_table(
     if absent:
         notes.append(f"{MISSING}: the record has no such key (null: the key holds null)")
     if hidden:
+        # The keys are record text: listed with the data (inside the fence), never in the note.
+        view["hidden_keys"] = [clean(k, 60) for k in hidden[:10]]
         notes.append(
-            f"{len(hidden)} more metadata keys not shown: {', '.join(quote(k, 60) for k in hidden[:10])}"
+            f"{len(hidden)} more metadata keys not shown (first ones in hidden_keys); get_record shows all"
         )
     view["note"] = "; ".join(notes)
     return view
