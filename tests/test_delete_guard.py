@@ -8,6 +8,7 @@ from mcp import Client
 from runtype_mcp.config import Settings
 from runtype_mcp.server import build_server
 from tests.conftest import data, text
+from tests.fence import unfenced
 
 pytestmark = pytest.mark.anyio
 
@@ -28,7 +29,9 @@ async def test_a_delete_with_a_foreign_type_id_is_refused_and_changes_nothing() 
         still = await client.call_tool("get_record", {"record_id": keeper})
     assert res.is_error
     assert 'nothing was deleted: 1 of the ids are not of type "temp_import"' in text(res)
-    assert f'"{keeper}" ("Keep Me Ltd", type "customer")' in text(res)
+    assert f'"{keeper}" ("Keep Me Ltd", type "customer")' in unfenced(text(res)), (
+        "names fenced as record text"
+    )
     assert left["count"] == 2 and not still.is_error
 
 

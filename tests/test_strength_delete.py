@@ -489,7 +489,7 @@ async def test_a_typed_delete_lists_at_most_twenty_foreign_records_and_counts_th
     async with connect(fake) as client:
         res = await client.call_tool(BULK, {"ids": [mine, *foreign], "type": "tmp", "dry_run": True})
     listed = "; ".join(f'"{f}" ("c{i}", type "customer")' for i, f in enumerate(foreign[:20]))
-    assert res.is_error and text(res) == (
+    assert res.is_error and unfenced(text(res)) == (
         f'bulk_delete_records: nothing was deleted: 22 of the ids are not of type "tmp": {listed} and 2 more. '
         "Remove them from ids, or check the type."
     )
@@ -500,7 +500,9 @@ async def test_a_typed_delete_of_twenty_foreign_records_names_them_all(fake: Fak
     foreign = [fake.add_record("customer", f"c{i}")["id"] for i in range(20)]
     async with connect(fake) as client:
         res = await client.call_tool(BULK, {"ids": foreign, "type": "tmp", "dry_run": True})
-    assert res.is_error and text(res).endswith('type "customer"). Remove them from ids, or check the type.')
+    assert res.is_error and unfenced(text(res)).endswith(
+        'type "customer"). Remove them from ids, or check the type.'
+    )
 
 
 async def test_a_typed_delete_reads_its_ids_a_hundred_at_a_time_and_keeps_their_order(
@@ -526,8 +528,8 @@ async def test_a_typed_delete_looks_up_an_id_the_listing_did_not_return(fake: Fa
         res = await client.call_tool(
             BULK, {"ids": [*ids, other, "rec_missing"], "type": "tmp", "dry_run": True}
         )
-    assert res.is_error and f'"{other}" ("C", type "customer")' in text(res)
-    assert 'nothing was deleted: 1 of the ids are not of type "tmp"' in text(res)
+    assert res.is_error and f'"{other}" ("C", type "customer")' in unfenced(text(res))
+    assert 'nothing was deleted: 1 of the ids are not of type "tmp"' in unfenced(text(res))
     looked = sorted(r.url.path for r in fake.sent("GET", "/v1/records/.+"))
     assert looked == [f"/v1/records/{other}", "/v1/records/rec_missing"]
 
@@ -687,8 +689,9 @@ async def test_the_guard_trusts_a_listed_row_only_when_it_is_of_the_type(fake: F
     fake.fail("GET", "/records", 200, body=listing)
     async with connect(fake) as client:
         res = await client.call_tool(BULK, {"ids": [mine, other], "type": "tmp", "dry_run": True})
-    assert res.is_error and f'1 of the ids are not of type "tmp": "{other}" ("C", type "customer")' in text(
-        res
+    assert (
+        res.is_error
+        and f'1 of the ids are not of type "tmp": "{other}" ("C", type "customer")' in unfenced(text(res))
     )
 
 
@@ -701,7 +704,7 @@ async def test_long_or_missing_parts_of_a_foreign_record_are_cut_or_marked(fake:
     async with connect(fake) as client:
         res = await client.call_tool(BULK, {"ids": [rid, bare["id"]], "type": wanted, "dry_run": True})
     listed = f'"{"r" * 119}…" ("{"n" * 79}…", type "{"k" * 79}…"); "{bare["id"]}" ("?", type "?")'
-    assert res.is_error and text(res) == (
+    assert res.is_error and unfenced(text(res)) == (
         f'bulk_delete_records: nothing was deleted: 2 of the ids are not of type "{"w" * 99}…": {listed}. '
         "Remove them from ids, or check the type."
     )

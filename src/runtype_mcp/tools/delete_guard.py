@@ -11,7 +11,7 @@ from typing import Any
 
 import anyio
 
-from runtype_mcp.errors import ArgumentError, NotFound, OperationError, RuntypeMCPError, quote
+from runtype_mcp.errors import ArgumentError, NotFound, OperationError, RuntypeMCPError, quote, upstream
 from runtype_mcp.models.outputs import RecordRow
 from runtype_mcp.tools.registry import Ctx, client_of
 
@@ -77,7 +77,7 @@ async def guard_type(ctx: Ctx, ids: list[str], record_type: str) -> list[RecordR
     foreign = [row for row in checked.rows.values() if row.type != record_type]
     if foreign:
         listed = "; ".join(
-            f"{quote(r.id, 120)} ({quote(r.name or '?', 80)}, type {quote(r.type or '?', 80)})"
+            f"{quote(r.id, 120)} ({upstream(r.name or '?', 80)}, type {upstream(r.type or '?', 80)})"
             for r in foreign[:SHOWN]
         )
         more = f" and {len(foreign) - SHOWN} more" if len(foreign) > SHOWN else ""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from runtype_mcp.errors import ArgumentError, Detail, quote
+from runtype_mcp.errors import ArgumentError, Detail, quote, upstream
 from runtype_mcp.models import Flow
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ def patched_steps(
     matches = [s for s in raw if s.get("id") == patch.step] or [s for s in raw if s.get("name") == patch.step]
     if len(matches) != 1:
         known = (
-            ", ".join(f"{quote(s.get('name'), 80)} (id {quote(s.get('id'), 80)})" for s in raw[:20]) or "none"
+            ", ".join(f"{upstream(s.get('name'), 80)} (id {quote(s.get('id'), 80)})" for s in raw[:20]) or "none"
         )
         problem = "matches several steps; use the step id" if matches else "matches no step"
         raise ArgumentError([Detail("step_update.step", problem, f"steps are: {known}")])
