@@ -397,7 +397,7 @@ async def test_a_failure_after_the_first_chunk_says_exactly_what_was_deleted(fak
             BULK, {"ids": ids, "confirm": True, "confirmation": sign(API_KEY, "delete", ids)}
         )
     assert res.is_error
-    assert text(res) == (
+    assert unfenced(text(res)) == (
         f"bulk_delete_records stopped part-way. Done for 100 ids: {', '.join(ids[:100])}.\n"
         "Not done: the last 50 of the ids you gave (in order, duplicates removed); the request that failed may or "
         "may not have taken effect.\n"

@@ -66,3 +66,8 @@ def fence_error(text: str) -> str:
     before, after = unmark(text[:first]), unmark(text[last + 1 :])
     ident = new_id(text)
     return f"{before}<{TAG}-{ident}>{inner}</{TAG}-{ident}>{after}"
+
+
+def closed(text: str) -> str:
+    """Marked text cut short (a bound on its length) with its last piece's close mark restored."""
+    return text + CLOSE_MARK if text.rfind(OPEN_MARK) > text.rfind(CLOSE_MARK) else text

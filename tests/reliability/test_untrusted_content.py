@@ -41,6 +41,7 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(v)
 
 
+ARG_ECHO = re.compile(r'\w+="(?:[^"\\]|\\.)*"')
 FENCED_ERROR = re.compile(r"<untrusted-data-([0-9a-f]{12})>.*</untrusted-data-\1>", re.S)
 
 
@@ -54,10 +55,12 @@ def assert_delimited(res: CallToolResult, tool: str) -> str:
             assert any(MARK in s for s in _strings(parsed)), "the injected text sits inside JSON strings"
             assert not any(MARK in s for s in _strings(guidance)), "injected text only inside the boundary"
         return body
-    if MARK in body.upper() and (match := FENCED_ERROR.search(body)):
-        # Runtype's text is fenced; the tool's own echo of an argument (quoted below) may stand outside.
-        outside = body[: match.start()] + body[match.end() :]
-        assert MARK not in outside.upper() or "=" in outside, f"upstream text outside the boundary: {body!r}"
+    if MARK in body.upper():
+        # Runtype's and the records' text is fenced; only the tool's echo of an argument the caller
+        # passed (`record_id="..."`) may stand outside.
+        match = FENCED_ERROR.search(body)
+        outside = body if match is None else body[: match.start()] + body[match.end() :]
+        assert MARK not in ARG_ECHO.sub("", outside).upper(), f"upstream text outside the boundary: {body!r}"
     for line in body.splitlines():
         start = line.lstrip("-• ").upper()
         assert not start.startswith(("SYSTEM", MARK)), f"bare injected line: {line!r}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from runtype_mcp.errors import upstream
 from runtype_mcp.models.outputs_flows import FlowRunOut, WouldWrite
 from runtype_mcp.tools.preview import preview
 
@@ -77,7 +78,7 @@ def label(out: FlowRunOut, events: list[Any], record_id: str | None, before: dic
         (f"{nothing_ran(out)} " if nothing_ran(out) else "")
         + "Dry run on a virtual copy: NOTHING was written or stored; would_write shows each write step's change. "
         + (
-            f"On Runtype, steps acting outside the record still ran: {', '.join(map(str, outside))}. "
+            f"On Runtype, steps acting outside the record still ran: {', '.join(upstream(n, 80) for n in outside)}. "
             if outside
             else ""
         )

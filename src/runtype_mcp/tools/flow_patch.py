@@ -24,7 +24,8 @@ def patched_steps(
     matches = [s for s in raw if s.get("id") == patch.step] or [s for s in raw if s.get("name") == patch.step]
     if len(matches) != 1:
         known = (
-            ", ".join(f"{upstream(s.get('name'), 80)} (id {quote(s.get('id'), 80)})" for s in raw[:20]) or "none"
+            ", ".join(f"{upstream(s.get('name'), 80)} (id {quote(s.get('id'), 80)})" for s in raw[:20])
+            or "none"
         )
         problem = "matches several steps; use the step id" if matches else "matches no step"
         raise ArgumentError([Detail("step_update.step", problem, f"steps are: {known}")])

@@ -23,7 +23,7 @@ from runtype_mcp.errors import (
     RuntypeMCPError,
     partial_bulk_text,
     quote,
-    render,
+    render_marked,
 )
 from runtype_mcp.models.outputs import RecordRow
 from runtype_mcp.models.outputs_records import BulkDeleteOut, RecordDeleteOut
@@ -259,7 +259,7 @@ async def bulk_delete_records(
         except RuntypeMCPError as exc:
             if start == 0:
                 raise
-            cause = render(exc, "bulk_delete_records")
+            cause = render_marked(exc, "bulk_delete_records")
             raise OperationError(
                 partial_bulk_text("bulk_delete_records", deleted, len(unique) - start, cause)
             ) from exc

@@ -14,6 +14,7 @@ import anyio
 from mcp.types import CallToolResult
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
+from runtype_mcp.boundary import closed
 from runtype_mcp.errors import (
     ArgumentError,
     AuthError,
@@ -27,6 +28,7 @@ from runtype_mcp.errors import (
     clean,
     quote,
     render,
+    render_marked,
 )
 from runtype_mcp.errors import BadResponse as _BadResponse
 from runtype_mcp.models import Record
@@ -156,7 +158,7 @@ async def upsert_records(
     }
     note = None
     if fatal:
-        note = f"stopped early: {clean(render(fatal[0], 'upsert_records'), 300)}"
+        note = f"stopped early: {closed(clean(render_marked(fatal[0], 'upsert_records'), 300))}"
     elif counts["failed"]:
         note = f"fix the failed rows and call again with just those rows: {SAFE_AGAIN}"
     out = UpsertManyOut(type=type, rows=final, note=note, **counts)
@@ -179,7 +181,7 @@ def _all_failed(failures: list[tuple[str, RuntypeMCPError]], total: int) -> Runt
         return failures[0][1]
     lines = [f"upsert_records: all {total} rows failed (each error says whether it may have landed):"]
     for name, exc in failures[:SHOWN_FAILURES]:
-        lines.append(f"- {quote(name, 80)}: {clean(render(exc, 'upsert_records'), 300)}")
+        lines.append(f"- {quote(name, 80)}: {closed(clean(render_marked(exc, 'upsert_records'), 300))}")
     if len(failures) > SHOWN_FAILURES:
         lines.append(f"- ... and {len(failures) - SHOWN_FAILURES} more rows")
     lines.append(f"Fix the cause, then call upsert_records again with the same rows: {SAFE_AGAIN}.")

@@ -122,9 +122,13 @@ def result(
         data = model.model_dump(mode="json", by_alias=True, exclude_none=True)
     except ValueError:  # nested past pydantic's JSON serialisation depth: data written by others
         data = model.model_dump(by_alias=True, exclude_none=True)
-    data = unmark_value(cap_depth(data))
-    shown = unmark_value(cap_depth(text_view)) if text_view is not None else data
-    guidance = {k: shown[k] for k in SERVER_KEYS if isinstance(shown.get(k), str)}
+    data = cap_depth(data)
+    raw = cap_depth(text_view) if text_view is not None else data
+    # Guidance that carries upstream text (marked by errors.upstream / render_marked) is not purely
+    # ours: it stays inside the fence with the data.
+    ours = [k for k in SERVER_KEYS if isinstance(raw.get(k), str) and OPEN_MARK not in raw[k]]
+    data, shown = unmark_value(data), unmark_value(raw)
+    guidance = {k: shown[k] for k in ours}
     rest = {k: v for k, v in shown.items() if k not in guidance}
     text = fence_result(_json(rest), _json(guidance) if guidance else None)
     content: list[TextContent | ResourceLink] = [TextContent(type="text", text=text)]

@@ -7,7 +7,7 @@ name is set by no earlier step: a typo or a missing outputVariable."""
 from __future__ import annotations
 
 from runtype_mcp.client import RuntypeClient
-from runtype_mcp.errors import APIError, BadResponse, TransportFailure, quote
+from runtype_mcp.errors import APIError, BadResponse, TransportFailure, quote, upstream
 
 _FIELD_PREFIX = "_record.metadata."
 MAX_CHECKED = 5
@@ -43,7 +43,7 @@ async def unresolved_advice(client: RuntypeClient, record_id: str | None, names:
     parts = []
     if wrong:
         parts.append(
-            f"Fix the flow: {', '.join(quote(n, 80) for n in wrong)} "
+            f"Fix the flow: {', '.join(upstream(n, 80) for n in wrong)} "
             + (
                 f"is set on no {quote(record_type, 60)} record and no earlier step"
                 if record_type
@@ -53,9 +53,9 @@ async def unresolved_advice(client: RuntypeClient, record_id: str | None, names:
         )
     if missing:
         parts.append(
-            f"{', '.join(quote(n, 80) for n in missing)}: other records have it, this one does not: the data, "
+            f"{', '.join(upstream(n, 80) for n in missing)}: other records have it, this one does not: the data, "
             "not the flow. Running again changes nothing; fill the field or skip such records with a filter."
         )
     if unknown:
-        parts.append(f"Check {', '.join(quote(n, 80) for n in unknown)}: not resolved in this run.")
+        parts.append(f"Check {', '.join(upstream(n, 80) for n in unknown)}: not resolved in this run.")
     return "Some {{variables}} did not resolve (unresolved_variables). " + " ".join(parts)
