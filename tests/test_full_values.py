@@ -60,3 +60,17 @@ async def test_full_values_without_fields_is_refused() -> None:
     async with Client(build_server(Settings(sandbox=True, sandbox_db=":memory:"))) as client:
         res = await client.call_tool("list_records", {"type": "customer", "full_values": True})
     assert res.is_error and "full_values" in text(res) and "needs fields" in text(res)
+
+
+async def test_the_note_counts_exactly_the_rows_whose_values_are_whole() -> None:
+    async with Client(build_server(Settings(sandbox=True, sandbox_db=":memory:"))) as client:
+        notes = await _seed(client, 700)  # 85 notes fit in 60,000 characters, the 86th does not
+        res = await client.call_tool(
+            "list_records", {"type": "client", "limit": 100, "fields": ["notes"], "full_values": True}
+        )
+    shown = shown_text(text(res))
+    cells = [row[3] for row in shown["rows"]]
+    assert all(c in notes.values() for c in cells[:85]) and all(c.endswith("…") for c in cells[85:])
+    assert "for the first 85 rows only" in shown["note"] and "limit=85" in shown["note"]
+    structured = [r["metadata"]["notes"] for r in data(res)["records"]]
+    assert structured[:85] == cells[:85] and all(n.endswith("…") for n in structured[85:])

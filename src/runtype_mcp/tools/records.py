@@ -88,11 +88,13 @@ async def list_records(
     for row in rows if fields else []:
         row.metadata = {k: v for k, v in (row.metadata or {}).items() if k in keys}
     uncut = keys if full_values else []
+    # The table counts the rows whose values fit (and says so) on the values as fetched; the
+    # structured rows past that count are then cut the same way.
+    table = records_table(rows, type_filter=type, uncut=uncut, budget=FULL_VALUES_CHARS)
     fitting = fitting_rows(rows, uncut, FULL_VALUES_CHARS)
     for row in rows[fitting:] if full_values else []:
         row.metadata = shrink(row.metadata, TABLE_CELL, 50) if row.metadata else row.metadata
     out = RecordList(records=rows, count=len(rows), has_more=page.has_more, next_cursor=page.next_cursor)
-    table = records_table(rows, type_filter=type, uncut=uncut, budget=FULL_VALUES_CHARS)
     view = {**out.model_dump(exclude_none=True, exclude={"records"}), **table}
     return result(out, text_view=view)
 
