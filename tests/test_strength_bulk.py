@@ -570,3 +570,25 @@ async def test_a_count_that_is_not_a_number_is_not_shown_as_one(fake: FakeRuntyp
     async with connect(fake) as client:
         out = data(await client.call_tool(TOOL, {"type": "lead", "updates": {"a": 1}}))
     assert out["matched"] == 0 and out["changed"] == 0
+
+
+async def test_a_filtered_write_whose_dry_run_lists_only_some_ids_changes_nothing(fake: FakeRuntype) -> None:
+    ids = [fake.add_record("lead", f"l{i}", {"a": 0})["id"] for i in range(3)]
+    sample = {"data": [{"id": ids[0], "before": {"a": 0}, "after": {"a": 1}}], "matchedCount": 3}
+    fake.fail("POST", "/records/bulk-edit", 200, body=sample, times=5)
+    change = {"updates": {"a": 1}, "deleteFields": []}
+    async with connect(fake) as client:
+        res = await client.call_tool(
+            TOOL,
+            {
+                "type": "lead",
+                "updates": {"a": 1},
+                "dry_run": False,
+                "confirmation": sign(API_KEY, "edit", ids[:1], change),
+            },
+        )
+    assert res.is_error and text(res) == (
+        "bulk_edit_records: nothing was changed: Runtype's dry run listed 1 of the 3 matched ids, so the write "
+        "cannot be pinned to them. Pass record_ids (from list_records with the same type and filter) instead."
+    )
+    assert [r["metadata"]["a"] for r in fake.records.values()] == [0, 0, 0]

@@ -124,6 +124,12 @@ async def _plan_edit(
         preview = await client_of(ctx).bulk_edit_records({**body, "dryRun": True})
     if not dry_run:
         ids = _target(body, preview or {})
+        if explicit is None and len(ids) != _count(preview or {}):
+            raise OperationError(
+                f"bulk_edit_records: nothing was changed: Runtype's dry run listed {len(ids)} of the "
+                f"{_count(preview or {})} matched ids, so the write cannot be pinned to them. Pass record_ids "
+                "(from list_records with the same type and filter) instead."
+            )
         require(confirmation, token(ctx, "edit", ids, _change(body)), "bulk_edit_records", "changed")
         if explicit is None:  # bound to the preview: the write changes exactly the records it was made for
             body = {k: v for k, v in body.items() if k not in ("recordFilter", "applyToAll")}
@@ -213,6 +219,12 @@ def _target(body: dict[str, Any], preview: dict[str, Any]) -> list[str]:
     """The ids a confirmation is made for: the ids given, else the ones the dry run matched."""
     given = body.get("recordIds")
     return [str(i) for i in given] if isinstance(given, list) else _ids(preview)
+
+
+def _count(preview: dict[str, Any]) -> int:
+    """How many records a dry run matched: its own count when it gives one."""
+    count = preview.get("matchedCount")
+    return count if isinstance(count, int) and not isinstance(count, bool) else _matched(preview)
 
 
 def _change(body: dict[str, Any]) -> dict[str, Any]:
