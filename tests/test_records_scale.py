@@ -463,3 +463,13 @@ async def test_the_empty_group_legend_appears_only_when_a_group_is_empty() -> No
         await call(client, "upsert_records", {"type": "order", "records": [{"name": "c", "metadata": {}}]})
         out = await call(client, "aggregate_records", args)
         assert out["note"] == "empty group value: the field is absent or null"
+
+
+async def test_checked_import_keeps_zip_codes_and_phone_numbers_as_written() -> None:
+    csv_text = "name,zip,phone,qty,big\nada,02134,+15551234567,3,1_000\nbob,10115,+4930123456,12,2_000\n"
+    async with sandbox() as client:
+        args = {"csv_text": csv_text, "name_column": "name", "type_value": "contact", "on_conflict": "update"}
+        out = await call(client, "upload_records_csv", args)
+        ada = await call(client, "get_record", {"record_id": out["created_ids"]["ada"]})
+    assert out["column_types"]["zip"] == "string" and out["column_types"]["qty"] == "integer"
+    assert ada["metadata"] == {"zip": "02134", "phone": "+15551234567", "qty": 3, "big": "1_000"}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -53,13 +54,19 @@ class Plan:
     problems: list[str] = field(default_factory=list)  # "line N: why", rows not imported
 
 
+# A cell read as a number only when written as one: "02134" (a ZIP code), "+15551234567" (a phone
+# number) or "1_000" stay text, as they would be lost or changed by int()/float().
+_INTEGER = re.compile(r"-?(0|[1-9][0-9]*)")
+_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+
+
 def _infer(cells: list[str]) -> ColumnType:
     values = [c for c in cells if c != ""]
     if not values:
         return "string"
-    if all(isinstance(number(v), int) and not v.startswith("+") for v in values):
+    if all(_INTEGER.fullmatch(v) for v in values):
         return "integer"
-    if all(number(v) is not None for v in values):
+    if all(_NUMBER.fullmatch(v) and number(v) is not None for v in values):
         return "number"
     if all(v.lower() in ("true", "false") for v in values):
         return "boolean"
