@@ -236,3 +236,26 @@ async def test_run_flow_is_never_resent_after_a_timeout(fake: FakeRuntype, mode:
         res = await client.call_tool("run_flow", {"flow_id": fid, "record_id": "rec_1"})
     assert res.is_error and "get_record_results" in text(res)
     assert len(fake.sent("POST", "/v1/dispatch")) == 1
+
+
+async def test_a_step_update_that_cannot_read_the_conditions_saves_nothing(
+    fake: FakeRuntype, mode: str
+) -> None:
+    fid = "flow_x"
+    # Runtype does not echo `when`; the stored flow has one, readable only from versions or the runtime export.
+    fake.flows[fid] = {
+        "id": fid,
+        "name": "F",
+        "flowSteps": [{"id": "s1", "name": "a", "type": "template", "order": 1, "config": {"template": "x"}}],
+    }
+    fake.fail("GET", "/flows/flow_x/versions", 500, times=20)
+    fake.fail("GET", "/flows/flow_x/export-runtime", 500, times=20)
+    async with connect(fake, mode) as client:
+        res = await client.call_tool(
+            "update_flow", {"flow_id": fid, "step_update": {"step": "a", "config": {"template": "y"}}}
+        )
+    assert res.is_error and text(res).startswith(
+        "update_flow: nothing was saved: Step `when` conditions cannot"
+    )
+    assert text(res).endswith("pass steps= with every step (and its when) from get_flow.")
+    assert fake.sent("PUT", "/v1/flows/flow_x") == []

@@ -9,7 +9,7 @@ from mcp.server.mcpserver import Elicit, ElicitationResult, Resolve
 from mcp.types import CallToolResult
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from runtype_mcp.errors import ArgumentError, Detail, NotFound, clean
+from runtype_mcp.errors import ArgumentError, Detail, NotFound, OperationError, clean
 from runtype_mcp.flow_check import check_steps
 from runtype_mcp.models import Flow
 from runtype_mcp.models.outputs import FlowList, FlowRow
@@ -221,10 +221,16 @@ async def update_flow(
     elif step_update is not None:
         current = await client.get_flow(flow_id)
         state = await read_state(client, flow_id)
+        if state.whens is None and not any(
+            s.model_dump(exclude_none=True).get("when") for s in current.flow_steps
+        ):
+            # The whole step list is sent back: unread conditions would be erased from every step.
+            raise OperationError(
+                f"update_flow: nothing was saved: {NO_WHEN} A step_update sends every step back and would "
+                "erase them. Call again in a moment, or pass steps= with every step (and its when) from get_flow."
+            )
         body["flowSteps"], changed = patched_steps(current, step_update, state.whens)
         warnings = await checked(ctx, body["flowSteps"], "(steps after step_update)")
-        if state.whens is None:
-            warnings.append(NO_WHEN + " This save may have dropped them: check with get_flow.")
     flow = await client.update_flow(flow_id, body)
     whens = (
         sent_whens(flow, body["flowSteps"])
