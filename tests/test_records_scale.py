@@ -473,3 +473,18 @@ async def test_checked_import_keeps_zip_codes_and_phone_numbers_as_written() -> 
         ada = await call(client, "get_record", {"record_id": out["created_ids"]["ada"]})
     assert out["column_types"]["zip"] == "string" and out["column_types"]["qty"] == "integer"
     assert ada["metadata"] == {"zip": "02134", "phone": "+15551234567", "qty": 3, "big": "1_000"}
+
+
+async def test_a_checked_import_over_its_row_cap_names_the_file_and_the_way_out() -> None:
+    csv_text = "name\n" + "".join(f"r{i}\n" for i in range(5001))
+    async with sandbox() as client:
+        res = await client.call_tool(
+            "upload_records_csv",
+            {"csv_text": csv_text, "name_column": "name", "type_value": "big", "on_conflict": "skip"},
+        )
+        left = await call(client, "preview_record_filter", {"type": "big"})
+    assert res.is_error and (
+        "- csv_text / path: the checked import (on_conflict, types, dry_run, trim) takes up to 5,000 rows → "
+        "split the file, or leave those options out to use Runtype's plain upload"
+    ) in text(res)
+    assert left["matched_count"] == 0

@@ -100,7 +100,13 @@ def plan_rows(
     for cells in reader:
         if len(raw) >= MAX_ROWS:
             raise ArgumentError(
-                [Detail("on_conflict", f"the checked import takes up to {MAX_ROWS:,} rows", "split the file")]
+                [
+                    Detail(
+                        "csv_text / path",
+                        f"the checked import (on_conflict, types, dry_run, trim) takes up to {MAX_ROWS:,} rows",
+                        "split the file, or leave those options out to use Runtype's plain upload",
+                    )
+                ]
             )
         if any(c.strip() for c in cells):
             raw.append((reader.line_num, [c.strip() if trim else c for c in cells]))
