@@ -9,7 +9,7 @@ import re
 import pytest
 from mcp import Client
 
-from runtype_mcp.boundary import CLOSE_MARK, OPEN_MARK, fence_error, fence_result
+from runtype_mcp.boundary import CLOSE_MARK, OPEN_MARK, closed, fence_error, fence_result
 from runtype_mcp.config import Settings
 from runtype_mcp.errors import quote, upstream
 from runtype_mcp.server import INSTRUCTIONS, build_server
@@ -156,3 +156,16 @@ async def test_runtypes_words_inside_a_batch_report_stay_fenced(fake: FakeRuntyp
     else:
         _, guidance, _ = parts(body)
         assert injected not in json.dumps(guidance), body
+
+
+def test_a_marked_text_cut_short_gets_its_last_close_mark_back() -> None:
+    o, c = OPEN_MARK, CLOSE_MARK
+    assert closed(f"said {o}abc") == f"said {o}abc{c}"
+    assert closed(f"{o}a{c} and {o}b") == f"{o}a{c} and {o}b{c}"
+    assert closed(f"{c}{o}x") == f"{c}{o}x{c}"
+    for whole in ("plain text", f"{o}a{c}", f"{o}a{c} tail", f"{o}a{c}{c}", f"{o}a{c} and {o}b{c}", ""):
+        assert closed(whole) == whole
+    cut = fence_error(closed(f"tool: Runtype said: {o}" + '"' + "x" * 20))
+    assert re.fullmatch(
+        r'tool: Runtype said: <untrusted-data-[0-9a-f]{12}>"x{20}</untrusted-data-[0-9a-f]{12}>', cut
+    )
